@@ -1,0 +1,95 @@
+"""Named parts with published figures and their source tags (see FACTS.md).
+
+Every entry carries `sources` (tags into FACTS.md) and `assumptions` (the fields whose values are
+not published and were chosen by us). An instance names parts by these keys or gives them inline.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ChipType:
+    name: str
+    tdp_w: float
+    interconnect_GBps: float  # per direction, all ports together
+    lanes: int  # interconnect lanes (ports of one lane each)
+    memory_gb: float = 0.0
+    compute_tflops_fp8: float = 0.0
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def lane_GBps(self) -> float:
+        return self.interconnect_GBps / self.lanes
+
+
+@dataclass(frozen=True)
+class SwitchType:
+    name: str
+    radix: int  # ports
+    port_GBps: float  # per direction
+    power_w: float
+    cost_usd: float
+    high_radix: bool
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediumType:
+    """A cable or an optical link; `kind` is copper, active-copper or optics.
+
+    `power_w` and `cost_usd` are per cable end to end, both ends' modules included.
+    `optical_modules` is the number of transceivers one cable needs (2 for optics, 0 for copper).
+    """
+
+    name: str
+    kind: str
+    reach_m: float
+    bandwidth_GBps: float  # per direction, per cable
+    power_w: float
+    cost_usd: float
+    optical_modules: int = 0
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = field(default=())
+
+
+MEDIUM_KINDS = ("copper", "active-copper", "optics")
+
+CHIPS: dict[str, ChipType] = {c.name: c for c in (
+    ChipType("ascend-910c", 600, 392, 28, 128, 0, ("C1", "H6"),
+             ("tdp_w", "lanes: 28 UB lanes of 14 GB/s")),
+    ChipType("ascend-950pr", 700, 2000, 72, 128, 1000, ("H1", "H6", "H7", "U1"),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+    ChipType("ascend-950dt", 800, 2000, 72, 144, 1000, ("H1", "H6", "H7", "U1"),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+    ChipType("ascend-960", 1000, 2200, 72, 288, 2000, ("H3", "H6", "U1"),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+    ChipType("nvidia-h20", 400, 450, 18, 96, 296, ("N1",),
+             ("interconnect_GBps: NVLink 900 GB/s counted as 450 per direction", "lanes: 18 NVLink links")),
+    ChipType("rtx-pro-6000d", 600, 64, 1, 84, 0, ("N2", "N3"),
+             ("interconnect_GBps: PCIe Gen5 x16 ~64 GB/s per direction",)),
+    ChipType("b200-class", 1000, 900, 18, 192, 4500, ("N4",),
+             ("tdp_w", "memory_gb", "compute_tflops_fp8", "1.8 TB/s NVLink counted as 900 per direction")),
+    ChipType("tpu-v4", 192, 300, 6, 32, 0, ("G1",),
+             ("tdp_w", "interconnect_GBps: 6 links x 50 GB/s")),
+)}
+
+SWITCHES: dict[str, SwitchType] = {s.name: s for s in (
+    SwitchType("ub-lrs", 72, 2000 / 72, 300, 8000, False, ("U1",),
+               ("radix", "power_w", "cost_usd")),
+    SwitchType("ub-hrs", 512, 2000 / 72, 2500, 120000, True, ("U1",),
+               ("radix", "power_w", "cost_usd")),
+    SwitchType("eth-800g-64", 64, 100, 1800, 200000, True, ("O7",),
+               ("power_w",)),
+    SwitchType("nvswitch", 72, 25, 400, 30000, False, ("N4",),
+               ("power_w", "cost_usd")),
+)}
+
+MEDIA: dict[str, MediumType] = {m.name: m for m in (
+    MediumType("dac", "copper", 2.0, 100, 0.2, 120, 0, ("O1",), ("cost_usd", "bandwidth_GBps")),
+    MediumType("aec", "active-copper", 7.0, 100, 12, 400, 0, ("O2",), ("power_w: a few W per end", "cost_usd")),
+    MediumType("optics-400g", "optics", 100.0, 50, 18, 1500, 2, ("O4", "O7"), ("cost_usd: fibre added",)),
+    MediumType("optics-800g", "optics", 500.0, 100, 34, 2600, 2, ("O4", "O7"), ("DR8 figures, fibre added",)),
+    MediumType("optics-1.6t", "optics", 500.0, 200, 50, 4400, 2, ("O6",), ("reach_m", "cost_usd")),
+)}

@@ -1,0 +1,70 @@
+"""The `topo-opt` command line: thin commands over library calls; errors become one line."""
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from topo_opt import __version__
+from topo_opt.errors import TopoOptError
+from topo_opt.fabric import build_fabric
+from topo_opt.fabric.analysis import summarize
+from topo_opt.instance import fabric_chip_count
+from topo_opt.io import read_instance, write_graph
+from topo_opt.report import format_summary
+
+
+def _reported(func: Callable) -> Callable:
+    """Turn library errors into `error: …` on stderr and the error's exit code (2 bad input, 3 infeasible)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TopoOptError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted; no result file was written", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="topo-opt")
+def main() -> None:
+    """Topology optimizer for AI superclusters: fabrics, placement, provisioning, collectives."""
+
+
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@_reported
+def validate(instance: str) -> None:
+    """Check an instance file; print a one-line summary."""
+    inst = read_instance(instance)
+    physical = "with physical sections" if inst.has_physical else "fabric only"
+    click.echo(f"ok: {inst.name}: {inst.fabric.family} fabric, {fabric_chip_count(inst.fabric):,} chips, {physical}")
+
+
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the graph (.json node-link or .graphml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampled hop statistics.")
+@_reported
+def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
+    """Build the fabric graph and print its summary."""
+    inst = read_instance(instance)
+    graph = build_fabric(inst)
+    summary = summarize(graph, seed=seed)
+    summary["compute_cabinets"] = sum(c.count for c in inst.cabinets if c.kind == "compute")
+    summary["interconnect_cabinets"] = sum(c.count for c in inst.cabinets if c.kind == "interconnect")
+    if out:
+        write_graph(out, graph)
+    click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+    if out and not as_json:
+        click.echo(f"graph written to {out}")

@@ -1,0 +1,100 @@
+"""Every file the tool reads or writes goes through here: instances, results (atomically), graphs."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from topo_opt.errors import InstanceError
+from topo_opt.instance import Instance, instance_from_mapping
+
+
+def read_instance(path: str | os.PathLike) -> Instance:
+    """Load and validate an instance YAML file; every problem becomes an InstanceError."""
+    file = str(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InstanceError(file, "", "no such file") from None
+    except IsADirectoryError:
+        raise InstanceError(file, "", "is a directory, not an instance file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError(file, "", f"cannot read: {exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InstanceError(file, "", f"malformed YAML: {where}{problem}") from None
+    return instance_from_mapping(raw, file)
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """Write JSON to a temp file in the target directory, fsync, then rename over the target.
+
+    A crash or Ctrl-C at any point leaves either the old file or the new one, never a partial one,
+    and no temp file behind.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    file = str(path)
+    try:
+        return json.loads(Path(file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InstanceError(file, "", "no such file") from None
+    except json.JSONDecodeError as exc:
+        raise InstanceError(file, "", f"malformed JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def write_graph(path: str | os.PathLike, graph: nx.Graph) -> Path:
+    """Node-link JSON for `.json`, GraphML for `.graphml`; written atomically like results."""
+    target = Path(path)
+    if target.suffix == ".graphml":
+        flat = _graphml_safe(graph)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            nx.write_graphml(flat, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+    if target.suffix != ".json":
+        raise InstanceError(str(path), "--out", "graph file must end in .json (node-link) or .graphml")
+    return write_json_atomic(target, nx.node_link_data(graph, edges="links"))
+
+
+def _graphml_safe(graph: nx.Graph) -> nx.Graph:
+    """GraphML holds scalars only: tuples (coordinates) become strings, graph attributes are dropped."""
+    flat = nx.Graph()
+    for node, attrs in graph.nodes(data=True):
+        flat.add_node(str(node), **{k: _scalar(v) for k, v in attrs.items()})
+    for u, v, attrs in graph.edges(data=True):
+        flat.add_edge(str(u), str(v), **{k: _scalar(x) for k, x in attrs.items()})
+    return flat
+
+
+def _scalar(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) else json.dumps(value)
