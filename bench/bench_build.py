@@ -23,7 +23,10 @@ def main() -> None:
     cases = []
     for path in INSTANCES:
         gen, full = measure(_generate, path), measure(_build, path)
-        cases.append({"instance": path, "generate_wall_s": gen.get("wall_s"), "generate_peak_rss_mib": gen.get("peak_rss_mib"),
+        cases.append({"instance": path,
+                      "generate_wall_s": gen.get("wall_s"), "generate_peak_rss_mib": gen.get("peak_rss_mib"),
                       "build_wall_s": full.get("wall_s"), "build_peak_rss_mib": full.get("peak_rss_mib"),
-                      **gen.get("value", {}), **full.get("value", {}), "error": gen.get("error") or full.get("error")})
-    write_bench("build", cases, note="build = load + generate + analyse (hops, bisection max-flow, counts); one process per case")
+                      **gen.get("value", {}), **full.get("value", {}),
+                      "error": gen.get("error") or full.get("error")})
+    write_bench("build", cases,
+                note="build = load + generate + analyse (hops, bisection max-flow, counts); one process per case")

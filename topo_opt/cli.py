@@ -68,3 +68,7 @@ def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     if out and not as_json:
         click.echo(f"graph written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -51,8 +51,8 @@ def rail_optimized_fabric(p: ClosParams) -> nx.Graph:
                      variant="rail-optimized", server_chips=p.server_chips)
     servers = p.chips // p.server_chips
     graph.add_nodes_from(
-        ((c, {"kind": "chip", "cabinet": -1, "board": c // p.server_chips,
-              "coords": (c % p.server_chips, c // p.server_chips)}) for c in range(p.chips)))
+        (c, {"kind": "chip", "cabinet": -1, "board": c // p.server_chips,
+              "coords": (c % p.server_chips, c // p.server_chips)}) for c in range(p.chips))
     server_sw = add_switches(graph, servers, "server")
     graph.add_edges_from(((c, server_sw[c // p.server_chips]) for c in range(p.chips)),
                          bandwidth_GBps=p.server_GBps, latency_ns=p.server_latency_ns, lanes=1, kind="server")
