@@ -1,8 +1,11 @@
 """Every file the tool reads or writes goes through here: instances, results (atomically), graphs."""
 
+import base64
+import hashlib
 import json
 import os
 import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +37,26 @@ def read_instance(path: str | os.PathLike) -> Instance:
     return instance_from_mapping(raw, file)
 
 
-def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    """Write JSON to a temp file in the target directory, fsync, then rename over the target.
+def file_sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    A crash or Ctrl-C at any point leaves either the old file or the new one, never a partial one,
-    and no temp file behind.
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """JSON written atomically (see `_write_atomic`), two-space indented, keys in insertion order."""
+    return _write_atomic(Path(path), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+def _write_atomic(target: Path, payload: bytes) -> Path:
+    """Write to a temp file in the target directory, fsync, then rename over the target.
+
+    A crash, Ctrl-C or SIGTERM at any point leaves either the old file or the new one, never a
+    partial one, and no temp file behind (only SIGKILL can leave a hidden `.NAME.*.tmp`).
     """
-    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -54,6 +64,32 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def read_result_schema() -> dict:
+    """The JSON Schema of result files, shipped inside the package."""
+    return json.loads(resources.files("topo_opt").joinpath("result_schema.json").read_text(encoding="utf-8"))
+
+
+def existing_result_instance(path: str | os.PathLike) -> str | None:
+    """Instance name of an existing result file at `path`, or None when there is no readable result."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))["instance"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    return _write_atomic(Path(path), text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    return _write_atomic(Path(path), data)
+
+
+def png_data_uri(path: str | os.PathLike) -> str:
+    """A PNG file as a data URI, so an HTML report is one self-contained file."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -70,17 +106,8 @@ def write_graph(path: str | os.PathLike, graph: nx.Graph) -> Path:
     """Node-link JSON for `.json`, GraphML for `.graphml`; written atomically like results."""
     target = Path(path)
     if target.suffix == ".graphml":
-        flat = _graphml_safe(graph)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            nx.write_graphml(flat, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return _write_atomic(target, b"".join(
+            (line + "\n").encode("utf-8") for line in nx.generate_graphml(_graphml_safe(graph))))
     if target.suffix != ".json":
         raise InstanceError(str(path), "--out", "graph file must end in .json (node-link) or .graphml")
     return write_json_atomic(target, nx.node_link_data(graph, edges="links"))
