@@ -52,11 +52,13 @@ def verify_provisioning(instance: Instance, graph: nx.Graph, provisioning: dict)
     lanes = {c.name: float(provisioning["lanes_per_chip"][c.name]["lanes"]) for c in spec.classes}
     mcf = provisioning["max_concurrent_flow"]
     target = instance.workload.target_throughput
-    rate = reference_rate(spec, traffic) if mcf.get("reference") != "given" else float(mcf["reference_rate_GBps"])
+    given = mcf.get("reference") == "given"
+    rate = float(mcf["reference_rate_GBps"]) if given else reference_rate(spec, traffic)
     demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
     out = _lane_violations(spec, lanes) + _radix_violations(spec, lanes, provisioning.get("switches", []))
     out += _resource_cut_violations(spec, demand, lanes)
-    out += _cabinet_cut_violations(instance, spec, demand, node_cab, cabinets, provisioning.get("bundles", []))
+    out += _cabinet_cut_violations(instance, spec, demand, node_cab, cabinets,
+                                   provisioning.get("bundles", []))
     if mcf.get("achieved", 0.0) < target - _TOL:
         out.append(f"max concurrent flow: the plan reports {mcf.get('achieved')} below the target {target:g}")
     return out
@@ -69,9 +71,11 @@ def _lane_violations(spec: NetworkSpec, lanes: dict[str, float]) -> list[str]:
     out = []
     for c in spec.classes:
         if c.fixed and abs(lanes[c.name] - c.nominal_lanes) > _TOL:
-            out.append(f"lanes: {c.name} is reserved at {c.nominal_lanes:g} lanes, the plan gives {lanes[c.name]:g}")
+            out.append(f"lanes: {c.name} is reserved at {c.nominal_lanes:g} lanes, "
+                       f"the plan gives {lanes[c.name]:g}")
         elif lanes[c.name] < c.lanes_min - _TOL:
-            out.append(f"lanes: {c.name} needs at least {c.lanes_min:g} lane(s), the plan gives {lanes[c.name]:g}")
+            out.append(f"lanes: {c.name} needs at least {c.lanes_min:g} lane(s), "
+                       f"the plan gives {lanes[c.name]:g}")
     used = budget_used(spec, lanes)
     if used > spec.lane_budget + _TOL:
         parts = ", ".join(f"{c.name} {lanes[c.name] * c.budget_lanes:g}" for c in spec.classes)
@@ -86,8 +90,9 @@ def _radix_violations(spec: NetworkSpec, lanes: dict[str, float], switches: list
         need = ports_needed(t, lanes)
         per_unit = given.get(t.name, {}).get("per_unit", 0)
         if per_unit * t.ports_per_switch < need - _TOL:
-            out.append(f"switch radix: tier {t.name} has {per_unit} x {t.switch.name} of {t.ports_per_switch} ports "
-                       f"= {per_unit * t.ports_per_switch:,} per unit, the lanes need {need:,.0f}")
+            out.append(f"switch radix: tier {t.name} has {per_unit} x {t.switch.name} of "
+                       f"{t.ports_per_switch} ports = {per_unit * t.ports_per_switch:,} per unit, "
+                       f"the lanes need {need:,.0f}")
     return out
 
 
@@ -105,7 +110,8 @@ def _resource_cut_violations(spec: NetworkSpec, demand: tuple, lanes: dict[str, 
     for k in range(1, len(names) + 1):
         out = []
         for subset in itertools.combinations(names, k):
-            need = sum(d * min(sum(u.get(s, 0.0) for s in subset) for u in routes[(lv, p)]) for lv, p, d in demand)
+            need = sum(d * min(sum(u.get(s, 0.0) for s in subset) for u in routes[(lv, p)])
+                       for lv, p, d in demand)
             have = sum(caps[s] for s in subset)
             if need > have * (1 + _TOL) + _TOL:
                 out.append(f"capacity: {' + '.join(subset)} must carry {need:,.1f} GB/s per chip, "
@@ -124,7 +130,8 @@ def _cabinet_cut_violations(instance: Instance, spec: NetworkSpec, demand: tuple
         medium = media.get(b["medium"])
         carried = b["cables"] * medium.bandwidth_GBps if medium else 0.0
         if carried < b["GBps"] * (1 - _TOL):
-            out.append(f"cables: bundle {b['kind']} between cabinets {b['cabinets'][0]} and {b['cabinets'][1]} has "
+            a, c = b["cabinets"]
+            out.append(f"cables: bundle {b['kind']} between cabinets {a} and {c} has "
                        f"{b['cables']} x {b['medium']} for {b['GBps']:,.1f} GB/s")
         a, c = b["cabinets"]
         if a != c:

@@ -176,10 +176,11 @@ def define_cables(model: ProvisioningModel) -> None:
     spec = model.inputs.spec
     for i, g in enumerate(model.inputs.groups):
         per_lane = g.nominal_GBps / spec.link_class(g.link_class).nominal_lanes
-        var = _var(model, 0, model.solver.infinity(), f"cables[{i}:{g.kind}/{g.medium}]")
+        name = f"cables[{i}:{g.kind}/{g.medium}]"
+        var = _var(model, 0, model.solver.infinity(), name)
         model.cables[g] = var
-        model.solver.Add(var * model.inputs.medium(g.medium).bandwidth_GBps >= per_lane * model.lanes[g.link_class],
-                         f"cables[{i}:{g.kind}/{g.medium}]")
+        medium_GBps = model.inputs.medium(g.medium).bandwidth_GBps
+        model.solver.Add(var * medium_GBps >= per_lane * model.lanes[g.link_class], name)
 
 
 def define_radix(model: ProvisioningModel) -> None:
@@ -263,7 +264,8 @@ def max_concurrent_flow(spec: NetworkSpec, demand_GBps: tuple[tuple[str, str, fl
     the demand and capacity rows of the model with every class pinned and the demand scaled."""
     solver = pywraplp.Solver.CreateSolver(LP_SOLVER)
     inputs = ModelInputs(spec, demand_GBps, (), (), tuple(lanes.items()), lane_budget=False)
-    model = ProvisioningModel(inputs, solver, LP_SOLVER, False, scale=solver.NumVar(0, solver.infinity(), "lambda"))
+    lam = solver.NumVar(0, solver.infinity(), "lambda")
+    model = ProvisioningModel(inputs, solver, LP_SOLVER, False, scale=lam)
     define_lanes(model)
     define_flows(model)
     define_demand(model)

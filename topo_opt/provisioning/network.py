@@ -98,7 +98,8 @@ def network_spec(instance: Instance, graph: nx.Graph, node_cab: np.ndarray,
         return _dims_spec(instance, node_cab, cabinets)
     what = "rail-optimized Clos" if fam.family == "clos" else f"the {fam.family} family"
     raise InstanceError(instance.source_file, "fabric.family",
-                        f"provisioning does not model {what} yet (it models ub-mesh, clos fat-tree, dims, torus)")
+                        f"provisioning does not model {what} yet "
+                        "(it models ub-mesh, clos fat-tree, dims, torus)")
 
 
 # --- helpers shared by the model, the bill of materials and verify --------------------------------
@@ -162,13 +163,14 @@ def _ubmesh_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
     lane = p.lane_GBps or instance.chip.lane_GBps
     kinds = _kinds_present(graph)
     sizes = (("x", p.board_npus, "full-mesh", 0), ("y", p.rack_boards, "full-mesh", 1),
-             ("z", p.pod_rows, "full-mesh", 2), ("w", p.pod_cols, "full-mesh", 2), ("pod", p.pods, "switch", 3))
+             ("z", p.pod_rows, "full-mesh", 2), ("w", p.pod_cols, "full-mesh", 2),
+             ("pod", p.pods, "switch", 3))
     levels = tuple(Level(n, s, shape, scope, n == "pod") for n, s, shape, scope in sizes if s > 1)
     peers = (p.pod_rows - 1) + (p.pod_cols - 1)
 
     def cls(name: str, nominal: float, kind_names: tuple[str, ...], fixed: bool = False) -> LinkClass:
-        low = nominal if fixed else 1
-        return LinkClass(name, lane, nominal, low, nominal if fixed else p.lanes_total, 1.0, kind_names, fixed)
+        low, high = (nominal, nominal) if fixed else (1, p.lanes_total)
+        return LinkClass(name, lane, nominal, low, high, 1.0, kind_names, fixed)
 
     candidates = (cls("x", p.lanes_x, ("x",)), cls("y", p.lanes_y, ("y",)),
                   cls("inter_rack", p.lanes_inter_rack, ("z", "w")),
@@ -206,11 +208,13 @@ def _ubmesh_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
 
 def _clos_switch(instance: Instance) -> SwitchType:
     p = instance.fabric.params
-    fits = sorted((s for s in SWITCHES.values() if s.radix == p.radix), key=lambda s: (not s.high_radix, s.name))
+    fits = sorted((s for s in SWITCHES.values() if s.radix == p.radix),
+                  key=lambda s: (not s.high_radix, s.name))
     if not fits:
         have = ", ".join(f"{s.name}: {s.radix}" for s in SWITCHES.values())
         raise InstanceError(instance.source_file, "fabric.radix",
-                            f"no catalog switch has {p.radix} ports ({have}); provisioning prices switches from it")
+                            f"no catalog switch has {p.radix} ports ({have}); "
+                            "provisioning prices switches from the catalog")
     return fits[0]
 
 
@@ -237,7 +241,8 @@ def _clos_spec(instance: Instance) -> NetworkSpec:
                       ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core"))
     resources = (Resource("port", (("plane", sw.port_GBps),)),
                  Resource("leaf_up", (("plane", sw.port_GBps * ratio),)))
-    routes = tuple(Route(lv.name, pat, "clos", (("port", 1.0),) + ((("leaf_up", 1.0),) if lv.name != "leaf" else ()))
+    up_ports = (("leaf_up", 1.0),)
+    routes = tuple(Route(lv.name, pat, "clos", (("port", 1.0),) + (up_ports if lv.name != "leaf" else ()))
                    for lv in levels for pat in PATTERNS)
     tiers = [SwitchTier("leaf", sw, 1, down, (("plane", float(p.chips)),))]
     if p.tiers == 2:
@@ -271,7 +276,8 @@ def _dims_spec(instance: Instance, node_cab: np.ndarray, cabinets: tuple[Cabinet
         links = {"ring": 2 if size > 2 else 1, "full-mesh": size - 1, "switch": 1}[shape]
         level = Level(kind, size, shape, _scope(chip_lines(sizes, d), node_cab, group))
         levels.append(level)
-        classes.append(LinkClass(kind, chip.lane_GBps, links * bw / chip.lane_GBps, 1, chip.lanes, 1.0, (kind,)))
+        nominal = links * bw / chip.lane_GBps
+        classes.append(LinkClass(kind, chip.lane_GBps, nominal, 1, chip.lanes, 1.0, (kind,)))
         resources.append(Resource(kind, ((kind, chip.lane_GBps),)))
         routes += _routes(level)
     return NetworkSpec(fam.family, math.prod(sizes), tuple(levels), tuple(classes), tuple(resources),

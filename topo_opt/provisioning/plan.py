@@ -19,7 +19,14 @@ from topo_opt.errors import InfeasibleError, InstanceError, SolverError
 from topo_opt.instance import Instance
 from topo_opt.physical import cabinets_of, node_cabinets
 from topo_opt.provisioning.bom import bill_of_materials
-from topo_opt.provisioning.bundles import PCB, Bundle, bundle_groups, cable_bundles, group_key, row_major_slots
+from topo_opt.provisioning.bundles import (
+    PCB,
+    Bundle,
+    bundle_groups,
+    cable_bundles,
+    group_key,
+    row_major_slots,
+)
 from topo_opt.provisioning.model import (
     LP_SOLVER,
     MIP_SOLVER,
@@ -78,8 +85,9 @@ def _structure(instance: Instance, graph: nx.Graph) -> tuple:
     return cabinets, node_cab, spec, workload_traffic(instance, spec.levels)
 
 
-def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions, slot_of_cabinet: Sequence[int] | None,
-               structure: tuple, rate: float, rate_source: str, start: float) -> Provisioning:
+def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
+               slot_of_cabinet: Sequence[int] | None, structure: tuple, rate: float, rate_source: str,
+               start: float) -> Provisioning:
     cabinets, node_cab, spec, traffic = structure
     target = instance.workload.target_throughput
     demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
@@ -112,6 +120,7 @@ def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions, slot_
             "target": target, "achieved": target * lam, "unit": "multiples of the reference rate",
             "reference_rate_GBps": rate, "reference": rate_source,
             "injection_GBps_per_chip": target * rate * traffic.injection(),
+            "chip_interconnect_GBps": instance.chip.interconnect_GBps,
         },
         "lanes_per_chip": {c.name: {"lanes": plan.lanes[c.name], "nominal": c.nominal_lanes,
                                     "lane_GBps": c.lane_GBps, "GBps": plan.lanes[c.name] * c.lane_GBps,
@@ -120,7 +129,8 @@ def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions, slot_
         "lane_budget": {"lanes": spec.lane_budget, "used": budget_used(spec, plan.lanes)},
         "routes_GBps": {f"{lv}/{p}/{r}": v for (lv, p, r), v in plan.flows.items()},
         "switches": [{"tier": t.name, "type": t.switch.name, "high_radix": t.switch.high_radix,
-                      "units": t.units, "per_unit": plan.switches[t.name], "count": t.units * plan.switches[t.name],
+                      "units": t.units, "per_unit": plan.switches[t.name],
+                      "count": t.units * plan.switches[t.name],
                       "ports_per_switch": t.ports_per_switch} for t in spec.tiers],
         "bundles": _inter_bundles(spec, bundles, cables, plan.lanes),
         "intra_cabinet": _intra_summary(spec, bundles, cables, plan.lanes),
@@ -142,7 +152,8 @@ def _slots(instance: Instance, cabinets: tuple, slot_of_cabinet: Sequence[int] |
         return row_major_slots(instance, len(cabinets))
     if len(slot_of_cabinet) != len(cabinets):
         raise InstanceError(instance.source_file, "placement",
-                            f"gives slots for {len(slot_of_cabinet)} cabinets, the instance has {len(cabinets)}")
+                            f"gives slots for {len(slot_of_cabinet)} cabinets, "
+                            f"the instance has {len(cabinets)}")
     return tuple(int(s) for s in slot_of_cabinet)
 
 
@@ -182,7 +193,8 @@ def _intra_summary(spec: NetworkSpec, bundles: tuple[Bundle, ...], cables: tuple
             for (k, m), (nb, nl, nc, bw) in sorted(acc.items())]
 
 
-def _traffic_dict(instance: Instance, spec: NetworkSpec, traffic: Traffic, target: float, rate: float) -> dict:
+def _traffic_dict(instance: Instance, spec: NetworkSpec, traffic: Traffic, target: float,
+                  rate: float) -> dict:
     return {
         "layout": instance.workload.layout or "(none: the workload's collectives over all chips)",
         "levels": [{"name": lv.name, "size": lv.size, "shape": lv.shape, "scope": SCOPES[lv.scope]}

@@ -36,8 +36,9 @@ one unit of buffer.
   product of the nested sizes spanned: all-to-all puts S (1 - 1/g_l) / N on a product level and
   S (1 - 1/g_l) / prod_{j>l} g_j on a nested one. p2p (pipeline neighbours in the axis's digit
   order) changes the digit of level i at g / prod_{j<i} g_j - 1 of the g - 1 stage boundaries, and
-  carries into the outer digits; a product level carries S (g / prod_{j<i} g_j - g / prod_{product} g_j) / (g - 1),
-  a nested level S (g / prod_{j<i} g_j - g / prod_{j<=i} g_j) / (g - 1).
+  carries into the outer digits; a product level carries
+  S (g / prod_{j<i} g_j - g / prod_{product} g_j) / (g - 1), a nested level
+  S (g / prod_{j<i} g_j - g / prod_{j<=i} g_j) / (g - 1).
 
 **Patterns.** Traffic on a level is an `exchange` (uniform over the level's line: all-to-all, and
 reductions on full meshes and switches) or `neighbour` (to the adjacent coordinates: p2p, and
@@ -147,7 +148,8 @@ def _axes(instance: Instance, levels: tuple[Level, ...]) -> tuple[AxisTraffic, .
     covered = math.prod(size for _, size in terms)
     if covered != chips:
         raise InstanceError(instance.source_file, "workload.layout",
-                            f"covers {covered:,} chips but the fabric has {chips:,}; make the sizes multiply out")
+                            f"covers {covered:,} chips but the fabric has {chips:,}; "
+                            "make the sizes multiply out")
     out: list[AxisTraffic] = []
     stride = 1
     for name, size in terms:
