@@ -9,8 +9,8 @@ coordinate (c // B_l) mod n_l on level l, where B_l = n_0 ... n_{l-1}.
 **Layout.** `tp=8,pp=8,dp=128` lists parallel axes innermost first and is read the same way: axis a
 has stride s_a = product of the sizes before it, so TP takes consecutive chips (the tightest
 domain: a board), then PP, then DP. Axis a covers the chip-index digits [s_a, s_a g_a); on level l
-it spans g_{a,l} = |[max(s_a, B_l), min(s_a g_a, B_{l+1}))| coordinates (the ratio of the two
-bounds, which must divide: a term that splits a level unevenly is an input error). Without a
+it spans g_{a,l} = min(s_a g_a, B_{l+1}) / max(s_a, B_l) coordinates; each bound must divide the
+next (B_l | lo | hi | B_{l+1}), else the term splits a level unevenly: an input error. Without a
 layout, the workload's collectives run over all chips as one axis.
 
 **Roles.** An axis's name says what it runs and how much, per chip per training step, relative to
@@ -168,7 +168,7 @@ def _spans(instance: Instance, levels: tuple[Level, ...], name: str, stride: int
     for lv in levels:
         lo, hi = max(stride, low), min(stride * size, low * lv.size)
         if hi > lo:
-            if hi % lo:
+            if hi % lo or lo % low or (low * lv.size) % hi:
                 sizes = " x ".join(str(v.size) for v in levels)
                 raise InstanceError(instance.source_file, "workload.layout",
                                     f"{name}={size} splits the fabric level {lv.name!r} unevenly "
