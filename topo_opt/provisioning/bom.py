@@ -89,3 +89,11 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
 def _bucket_order(label: str) -> float:
     return float(label.strip("<=> m"))
 
+
+
+COMPARED = ("optical_modules", "high_radix_switches", "network_cost_usd", "network_power_kw")
+
+
+def bom_ratios(a: dict, b: dict) -> dict[str, float | None]:
+    """a / b for the figures two designs are compared on (None where b has none)."""
+    return {k: (a[k] / b[k] if b[k] else None) for k in COMPARED}

@@ -248,11 +248,20 @@ def extract_plan(model: ProvisioningModel) -> Plan:
 # --- derived solves --------------------------------------------------------------------------------
 
 def lanes_needed(inputs: ModelInputs, options: SolveOptions) -> dict[str, float] | None:
-    """Fewest budget lanes that carry the demand, ignoring the budget (names the binding budget
-    when the model is infeasible); None when even that fails."""
+    """Fewest budget lanes that carry the demand, ignoring the budget, and among those the cheapest
+    plan (lexicographic: min lanes, then min cost); names the binding budget when the model is
+    infeasible. None when even that fails."""
     model = build_model(ModelInputs(inputs.spec, inputs.demand_GBps, inputs.groups, inputs.media,
                                     inputs.fixed_lanes, lane_budget=False))
-    model.solver.Minimize(sum(c.budget_lanes * model.lanes[c.name] for c in inputs.spec.classes))
+    used = sum(c.budget_lanes * model.lanes[c.name] for c in inputs.spec.classes)
+    objective = model.solver.Objective()
+    cost = {v.index(): objective.GetCoefficient(v) for v in model.solver.variables()}
+    model.solver.Minimize(used)
+    first = solve_model(model, options)
+    if first.status not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    model.solver.Add(used <= first.objective + 1e-6, "fewest_lanes")
+    model.solver.Minimize(sum(coeff * model.solver.variable(i) for i, coeff in cost.items() if coeff))
     if solve_model(model, options).status not in ("OPTIMAL", "FEASIBLE"):
         return None
     return extract_plan(model).lanes

@@ -17,7 +17,7 @@ import networkx as nx
 
 from topo_opt.errors import InfeasibleError, InstanceError, SolverError
 from topo_opt.instance import Instance
-from topo_opt.physical import cabinets_of, node_cabinets
+from topo_opt.physical import Cabinet, cabinets_of, node_cabinets
 from topo_opt.provisioning.bom import bill_of_materials
 from topo_opt.provisioning.bundles import (
     PCB,
@@ -37,7 +37,13 @@ from topo_opt.provisioning.model import (
     max_concurrent_flow,
     solve_model,
 )
-from topo_opt.provisioning.network import NetworkSpec, budget_used, network_spec, reference_rate
+from topo_opt.provisioning.network import (
+    NetworkSpec,
+    budget_used,
+    network_spec,
+    nominal_lanes,
+    reference_rate,
+)
 from topo_opt.provisioning.traffic import SCOPES, Traffic, workload_traffic
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
 
@@ -57,6 +63,21 @@ class Provisioning:
         return {"report": self.report.to_dict(), **self.plan}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the model is built from: structure, traffic, demand rate, bundles, model inputs."""
+
+    instance: Instance
+    cabinets: tuple[Cabinet, ...]
+    spec: NetworkSpec
+    traffic: Traffic
+    rate_GBps: float
+    rate_source: str
+    layout: str
+    bundles: tuple[Bundle, ...]
+    inputs: ModelInputs
+
+
 def provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
               slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
     """Provision the instance's fabric for its workload at target_throughput x the reference rate.
@@ -65,35 +86,47 @@ def provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
     row-major in index order. Raises InfeasibleError (binding budget named) or InstanceError.
     """
     start = time.perf_counter()
-    cabinets, node_cab, spec, traffic = _structure(instance, graph)
-    return _provision(instance, graph, options, slot_of_cabinet, (cabinets, node_cab, spec, traffic),
-                      reference_rate(spec, traffic), "the instance's fabric, dimension-ordered routes", start)
+    return solve_prepared(prepare(instance, graph, slot_of_cabinet), options, start)
 
 
 def provision_at_rate(instance: Instance, graph: nx.Graph, options: SolveOptions, rate_GBps: float,
                       slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
-    """As `provision`, with the reference rate R (GB/s of buffer per chip) given."""
+    """As `provision`, with the reference rate R (GB/s of buffer per chip) given, so two fabrics
+    can be sized for the same workload at the same rate."""
     start = time.perf_counter()
-    return _provision(instance, graph, options, slot_of_cabinet, _structure(instance, graph), rate_GBps,
-                      "given", start)
+    return solve_prepared(prepare(instance, graph, slot_of_cabinet, rate_GBps), options, start)
 
 
-def _structure(instance: Instance, graph: nx.Graph) -> tuple:
+def provision_nominal(instance: Instance, graph: nx.Graph, options: SolveOptions,
+                      slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
+    """The fabric as the instance describes it (every class at its nominal lanes), with cables and
+    switches sized to it: the bill of materials of the published design."""
+    start = time.perf_counter()
+    return solve_prepared(prepare(instance, graph, slot_of_cabinet, pin_nominal=True), options, start)
+
+
+def prepare(instance: Instance, graph: nx.Graph, slot_of_cabinet: Sequence[int] | None = None,
+            rate_GBps: float | None = None, pin_nominal: bool = False) -> Prepared:
+    """Structure, traffic, demand at target x R (R from the instance's fabric unless given) and bundles."""
     cabinets = cabinets_of(instance)
     node_cab = node_cabinets(instance, graph, cabinets)
     spec = network_spec(instance, graph, node_cab, cabinets)
-    return cabinets, node_cab, spec, workload_traffic(instance, spec.levels)
-
-
-def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
-               slot_of_cabinet: Sequence[int] | None, structure: tuple, rate: float, rate_source: str,
-               start: float) -> Provisioning:
-    cabinets, node_cab, spec, traffic = structure
+    traffic = workload_traffic(instance, spec.levels)
+    rate = reference_rate(spec, traffic) if rate_GBps is None else rate_GBps
     target = instance.workload.target_throughput
     demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
-    slots = _slots(instance, cabinets, slot_of_cabinet)
-    bundles = cable_bundles(instance, graph, node_cab, spec, slots)
-    inputs = ModelInputs(spec, demand, bundle_groups(bundles), instance.media)
+    bundles = cable_bundles(instance, graph, node_cab, spec, _slots(instance, cabinets, slot_of_cabinet))
+    pinned = tuple(nominal_lanes(spec).items()) if pin_nominal else ()
+    inputs = ModelInputs(spec, demand, bundle_groups(bundles), instance.media, pinned)
+    source = "the instance's fabric, dimension-ordered routes" if rate_GBps is None else "given"
+    return Prepared(instance, cabinets, spec, traffic, rate, source,
+                    "row-major" if slot_of_cabinet is None else "placement", bundles, inputs)
+
+
+def solve_prepared(prep: Prepared, options: SolveOptions, start: float) -> Provisioning:
+    """Solve the MIP, bound it by its LP relaxation, recompute the concurrent flow, build the BOM."""
+    instance, spec, inputs, bundles = prep.instance, prep.spec, prep.inputs, prep.bundles
+    target = instance.workload.target_throughput
     model = build_model(inputs)
     outcome = solve_model(model, options)
     if outcome.status == "INFEASIBLE":
@@ -103,7 +136,7 @@ def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
     plan = extract_plan(model)
     relaxed = build_model(inputs, LP_SOLVER, integer=False)
     lp = solve_model(relaxed, options)
-    lam = max_concurrent_flow(spec, demand, plan.lanes)
+    lam = max_concurrent_flow(spec, inputs.demand_GBps, plan.lanes)
     per_group = {g.key: n for g, n in plan.cables.items()}
     cables = tuple(0 if b.medium == PCB else per_group[group_key(b)] for b in bundles)
     wall = time.perf_counter() - start
@@ -114,12 +147,12 @@ def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
     body = {
         "instance": instance.name,
         "family": spec.family,
-        "layout": "placement" if slot_of_cabinet is not None else "row-major",
-        "traffic": _traffic_dict(instance, spec, traffic, target, rate),
+        "layout": prep.layout,
+        "traffic": _traffic_dict(instance, spec, prep.traffic, target, prep.rate_GBps),
         "max_concurrent_flow": {
             "target": target, "achieved": target * lam, "unit": "multiples of the reference rate",
-            "reference_rate_GBps": rate, "reference": rate_source,
-            "injection_GBps_per_chip": target * rate * traffic.injection(),
+            "reference_rate_GBps": prep.rate_GBps, "reference": prep.rate_source,
+            "injection_GBps_per_chip": target * prep.rate_GBps * prep.traffic.injection(),
             "chip_interconnect_GBps": instance.chip.interconnect_GBps,
         },
         "lanes_per_chip": {c.name: {"lanes": plan.lanes[c.name], "nominal": c.nominal_lanes,
@@ -134,10 +167,11 @@ def _provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
                       "ports_per_switch": t.ports_per_switch} for t in spec.tiers],
         "bundles": _inter_bundles(spec, bundles, cables, plan.lanes),
         "intra_cabinet": _intra_summary(spec, bundles, cables, plan.lanes),
-        "bom": bill_of_materials(instance, spec, cabinets, bundles, cables, plan.lanes, plan.switches),
+        "bom": bill_of_materials(instance, spec, prep.cabinets, bundles, cables, plan.lanes, plan.switches),
         "solver": {"mip": MIP_SOLVER, "lp": LP_SOLVER, "mip_wall_s": outcome.wall_s, "lp_wall_s": lp.wall_s,
                    "lp_relaxation_usd": lp.objective, "objective": "network cost + power weight x network kW "
                    "+ lane tie-break (USD)"},
+        "pinned_to_nominal": bool(inputs.fixed_lanes),
         "notes": list(spec.notes),
     }
     return Provisioning(report, body)

@@ -21,7 +21,8 @@ def format_provisioning(d: dict) -> str:
     share = mcf["injection_GBps_per_chip"] / mcf["chip_interconnect_GBps"]
     traces = bom["board_trace_links"]
     lines = [
-        f"provisioning {d['instance']} ({d['family']}), cable lengths from the {d['layout']} layout",
+        f"provisioning {d['instance']} ({d['family']}), cable lengths from the {d['layout']} layout"
+        + (", lanes pinned to the instance's nominal" if d["pinned_to_nominal"] else ""),
         f"  solver          {r['status']}, objective {_n(r['objective'])} USD, bound {_n(r['bound'])}, "
         f"gap {gap}, {r['wall_s']:.2f} s ({d['solver']['mip']}; seed {r['seed']}, "
         f"workers {r['workers']}, limit {r['time_limit_s']:g} s)",
