@@ -8,8 +8,8 @@
   CPUs and the spare NPU, not the workload) stays at its nominal lanes;
 - **resources**: per-chip, per-direction capacities in GB/s, linear in the lanes;
 - **routes**: for each (level, pattern), the resources a byte uses and how many times; the first
-  route is the dimension-ordered default, later ones detours (UB-Mesh z / w traffic through the
-  HRS Clos when there are spines);
+  route is the dimension-ordered default, later ones detours (UB-Mesh traffic of any level up
+  through the HRS Clos and down to its destination, when there are spines);
 - **switch tiers**: switches needed per unit (pod, rack) >= ports needed / ports per switch.
 
 Because every chip of these fabrics sees the same neighbourhood, per-chip quantities are exact
@@ -190,7 +190,7 @@ def _ubmesh_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
         if lv.name == "pod":
             routes += [Route("pod", pat, "hrs", (("uplink", 1.0),)) for pat in PATTERNS if via_hrs]
         elif lv.name in have:
-            routes += _routes(lv, *(via_hrs if lv.name in ("z", "w") else ()))
+            routes += _routes(lv, *via_hrs)
     hrs = dataclasses.replace(SWITCHES["ub-hrs"], radix=p.hrs_radix_lanes)
     tiers = []
     if "uplink" in names:
