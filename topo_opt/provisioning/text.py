@@ -31,7 +31,8 @@ def format_provisioning(d: dict) -> str:
         f"  concurrent flow {mcf['achieved']:.3f} x the reference rate (target {mcf['target']:g}; "
         f"reference {mcf['reference_rate_GBps']:,.1f} GB/s of buffer per chip: {mcf['reference']})",
         f"  lanes per chip  {_lanes(d)}",
-        "  switches        " + _listing([(f"{s['tier']} x {s['type']}", s["count"]) for s in d["switches"]]),
+        "  switches        " + (", ".join(f"{s['tier']} {s['count']:,} x {s['type']}" for s in d["switches"])
+                                 or "none"),
         "bill of materials",
         f"  cables          {bom['cables_total']:,} ({_listing(list(bom['cables_by_medium'].items()))}"
         + (f"; plus {traces:,} board-trace links)" if traces else ")"),
