@@ -88,6 +88,9 @@ def test_unsupported_family_and_bad_layout_are_input_errors():
     inst = read_instance("instances/h20-rail8k.yaml")
     with pytest.raises(InstanceError, match="rail-optimized"):
         provision(inst, build_fabric(inst), OPTS)
+    silent = toy(1.0, collectives=[])
+    with pytest.raises(InstanceError, match="workload.collectives: is empty"):
+        provision(silent, build_fabric(silent), OPTS)
     bad = toy(1.0, layout="tp=3,dp=4")
     with pytest.raises(InstanceError, match="covers 12 chips"):
         provision(bad, build_fabric(bad), OPTS)

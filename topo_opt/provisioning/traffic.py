@@ -155,6 +155,9 @@ def _axes(instance: Instance, levels: tuple[Level, ...]) -> tuple[AxisTraffic, .
     for name, size in terms:
         spans = _spans(instance, levels, name, stride, size)
         role = AXIS_ROLES.get(name)
+        if role is None and size > 1 and not wl.collectives:
+            raise InstanceError(instance.source_file, "workload.collectives",
+                                f"is empty, so axis {name!r} sends nothing; list the collectives it runs")
         roles = [role] if role else [AxisRole(c, 1.0 / len(wl.collectives)) for c in wl.collectives]
         out.extend(AxisTraffic(name, size, stride, r.collective, r.buffer, spans) for r in roles)
         stride *= size
