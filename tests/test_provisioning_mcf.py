@@ -1,7 +1,7 @@
 """The per-chip route model against an exact chip-level max-concurrent flow (scipy's HiGHS, no
-OR-Tools) on a 64-chip UB-Mesh with two pods: both must give the same lambda, because the fabric
-is chip-symmetric and the model's routes (direct per level, or up and down the HRS) dominate
-every other path."""
+OR-Tools): on a 64-chip UB-Mesh with two pods (reductions: direct per level, or up and down the
+HRS, dominate every other path) and on a 32-chip mesh with a pipeline chain (the neighbour factor
+of `route_factor`), both must give the same lambda."""
 
 import numpy as np
 import pytest
@@ -33,6 +33,35 @@ SMALL_UBMESH = {
 }
 
 
+def pipeline_mesh(n: int) -> dict:
+    """n-chip full meshes (a pipeline chain of n stages) x 4 across cabinets."""
+    return {
+        "name": f"mesh{n}x4",
+        "chip": {"name": "toy", "tdp_w": 100, "interconnect_GBps": 320, "lanes": 32},
+        "fabric": {"family": "dims", "dims": [{"shape": "full-mesh", "size": n, "bandwidth_GBps": 30},
+                                              {"shape": "full-mesh", "size": 4, "bandwidth_GBps": 20}]},
+        "cabinets": [{"kind": "compute", "count": 4, "chips": n, "power_cap_kw": 10, "cooling": "air",
+                      "cooling_capacity_kw": 10}],
+        "floor": {"rows": 1, "slots_per_row": 4, "slot_width_m": 0.6, "row_pitch_m": 2.0, "row_power_kw": 50},
+        "media": ["dac", "aec", "optics-800g"],
+        "workload": {"collectives": ["all-reduce"], "layout": f"pp={n},dp=4"},
+    }
+
+
+def _pairs(line, pattern, per_chip, column):
+    """Chip-to-node demand along one line: exchange spreads a chip's bytes over its peers; a
+    neighbour (pipeline) chain splits the line's bytes over its n - 1 boundaries, both ways."""
+    n = len(line)
+    out = []
+    if pattern == "exchange":
+        out = [(s, column[t], per_chip / (n - 1)) for s in line for t in line if s != t]
+    else:
+        each = per_chip * n / (2 * (n - 1))
+        for a, b in zip(line[:-1], line[1:], strict=True):
+            out += [(a, column[b], each), (b, column[a], each)]
+    return out
+
+
 def chip_level_lambda(graph, spec, demand, lanes):
     """max lambda: source-aggregated multi-commodity flow on the chip graph with scaled capacities."""
     class_of = spec.class_of_kind()
@@ -47,13 +76,11 @@ def chip_level_lambda(graph, spec, demand, lanes):
     n_nodes, n_arcs = len(nodes), len(arcs)
     pair = np.zeros((chips, n_nodes))
     sizes = tuple(lv.size for lv in spec.levels)
-    per_level = {lv: sum(d for lv2, _, d in demand if lv2 == lv) for lv, _, _ in demand}
-    for i, lv in enumerate(spec.levels):
-        for line in chip_lines(sizes, i):
-            for s in line:
-                for t in line:
-                    if s != t:
-                        pair[s, index[t]] += per_level.get(lv.name, 0.0) / (lv.size - 1)
+    level_index = {lv.name: i for i, lv in enumerate(spec.levels)}
+    for level, pattern, d in demand:
+        for line in chip_lines(sizes, level_index[level]):
+            for s, t, amount in _pairs(list(line), pattern, d, index):
+                pair[s, t] += amount
     tail = np.array([a for a, _, _ in arcs])
     head = np.array([b for _, b, _ in arcs])
     n_vars = chips * n_arcs + 1
@@ -80,17 +107,18 @@ def chip_level_lambda(graph, spec, demand, lanes):
     return -res.fun
 
 
-@pytest.mark.parametrize("lanes", [
-    {"x": 24, "y": 24, "inter_rack": 16, "uplink": 4, "lrs": 4},  # the published split
-    {"x": 6, "y": 2, "inter_rack": 1, "uplink": 8, "lrs": 4},  # thin meshes: traffic detours via the HRS
+@pytest.mark.parametrize(("raw", "lanes"), [
+    (SMALL_UBMESH, {"x": 24, "y": 24, "inter_rack": 16, "uplink": 4, "lrs": 4}),  # the published split
+    (SMALL_UBMESH, {"x": 6, "y": 2, "inter_rack": 1, "uplink": 8, "lrs": 4}),  # thin meshes: HRS detours
+    (pipeline_mesh(8), {"mesh0": 1, "mesh1": 30}),  # the pipeline chain binds
+    (pipeline_mesh(5), {"mesh0": 1, "mesh1": 30}),
 ])
-def test_route_model_matches_chip_level_max_concurrent_flow(lanes):
-    inst = instance_from_mapping(SMALL_UBMESH, "ubmesh64.yaml")
+def test_route_model_matches_chip_level_max_concurrent_flow(raw, lanes):
+    inst = instance_from_mapping(raw, f"{raw['name']}.yaml")
     graph = build_fabric(inst)
     cabinets = cabinets_of(inst)
     spec = network_spec(inst, graph, node_cabinets(inst, graph, cabinets), cabinets)
     demand = workload_traffic(inst, spec.levels).demand
-    assert {p for _, p, _ in demand} == {"exchange"}
     lanes = {k: float(v) for k, v in lanes.items()}
     assert max_concurrent_flow(spec, demand, lanes) == pytest.approx(
         chip_level_lambda(graph, spec, demand, lanes), rel=1e-6)

@@ -110,15 +110,17 @@ class Traffic:
 def route_factor(shape: str, pattern: str, size: int) -> float:
     """Link-direction load per byte carried on a level's own links (direct routes).
 
-    Ring, exchange: mean shortest-path hops, n^2 / (4 (n - 1)) for even n, (n + 1) / 4 for odd n.
-    Full mesh, neighbour (lanes spread evenly over n - 1 peers, two of them the neighbours):
-    direct plus balanced two-hop detours carry at most lanes (n + 1) / (2 (n - 1)), so 2 (n - 1) / (n + 1).
-    Everything else is one hop.
+    Ring, exchange: mean shortest-path hops, n^2 / (4 (n - 1)) for even n, (n + 1) / 4 for odd n
+    (every path takes at least that many hops and shortest paths load the links evenly).
+    Full mesh, neighbour (a pipeline chain over a mesh whose lanes are spread evenly over the n - 1
+    peers, two of them the neighbours): 2 - 1 / ceil(n / 2) per byte of the average chip,
+    the exact max-concurrent flow of the chain with direct and detour paths (found by LP for
+    n = 3..13 and checked in the tests). Everything else is one hop.
     """
     if shape == "ring" and pattern == "exchange" and size > 2:
         return size * size / (4 * (size - 1)) if size % 2 == 0 else (size + 1) / 4
-    if shape == "full-mesh" and pattern == "neighbour" and size > 3:
-        return 2 * (size - 1) / (size + 1)
+    if shape == "full-mesh" and pattern == "neighbour" and size > 2:
+        return 2 - 1 / ((size + 1) // 2)
     return 1.0
 
 
