@@ -129,14 +129,14 @@ def _cabinet_cut_violations(instance: Instance, spec: NetworkSpec, demand: tuple
     for b in bundles:
         medium = media.get(b["medium"])
         carried = b["cables"] * medium.bandwidth_GBps if medium else 0.0
-        if carried < b["GBps"] * (1 - _TOL):
+        if carried < b["bandwidth_GBps"] * (1 - _TOL):
             a, c = b["cabinets"]
             out.append(f"cables: bundle {b['kind']} between cabinets {a} and {c} has "
-                       f"{b['cables']} x {b['medium']} for {b['GBps']:,.1f} GB/s")
+                       f"{b['cables']} x {b['medium']} for {b['bandwidth_GBps']:,.1f} GB/s")
         a, c = b["cabinets"]
         if a != c:
-            leaving[a] += min(carried, b["GBps"])
-            leaving[c] += min(carried, b["GBps"])
+            leaving[a] += min(carried, b["bandwidth_GBps"])
+            leaving[c] += min(carried, b["bandwidth_GBps"])
     sizes = tuple(lv.size for lv in spec.levels)
     per_chip = defaultdict(float)
     for lv, _, d in demand:

@@ -158,7 +158,8 @@ def solve_prepared(prep: Prepared, options: SolveOptions, start: float | None = 
             "chip_interconnect_GBps": instance.chip.interconnect_GBps,
         },
         "lanes_per_chip": {c.name: {"lanes": plan.lanes[c.name], "nominal": c.nominal_lanes,
-                                    "lane_GBps": c.lane_GBps, "GBps": plan.lanes[c.name] * c.lane_GBps,
+                                    "lane_GBps": c.lane_GBps,
+                                    "bandwidth_GBps": plan.lanes[c.name] * c.lane_GBps,
                                     "budget_lanes_each": c.budget_lanes, "kinds": list(c.kinds),
                                     "fixed": c.fixed} for c in spec.classes},
         "lane_budget": {"lanes": spec.lane_budget, "used": budget_used(spec, plan.lanes)},
@@ -211,7 +212,8 @@ def _bundle_GBps(spec: NetworkSpec, b: Bundle, lanes: dict[str, float]) -> float
 def _inter_bundles(spec: NetworkSpec, bundles: tuple[Bundle, ...], cables: tuple[int, ...],
                    lanes: dict[str, float]) -> list[dict]:
     return [{"cabinets": list(b.cabinets), "kind": b.kind, "class": b.link_class, "links": b.links,
-             "GBps": _bundle_GBps(spec, b, lanes), "cables": n, "medium": b.medium, "length_m": b.length_m}
+             "bandwidth_GBps": _bundle_GBps(spec, b, lanes), "cables": n, "medium": b.medium,
+             "length_m": b.length_m}
             for b, n in zip(bundles, cables, strict=True) if b.cabinets[0] != b.cabinets[1]]
 
 
@@ -225,7 +227,7 @@ def _intra_summary(spec: NetworkSpec, bundles: tuple[Bundle, ...], cables: tuple
             row[1] += b.links
             row[2] += n
             row[3] += _bundle_GBps(spec, b, lanes)
-    return [{"kind": k, "medium": m, "bundles": nb, "links": nl, "cables": nc, "GBps": bw}
+    return [{"kind": k, "medium": m, "bundles": nb, "links": nl, "cables": nc, "bandwidth_GBps": bw}
             for (k, m), (nb, nl, nc, bw) in sorted(acc.items())]
 
 
@@ -237,6 +239,6 @@ def _traffic_dict(instance: Instance, spec: NetworkSpec, traffic: Traffic, targe
                    for lv in spec.levels],
         "axes": [{"axis": a.name, "size": a.size, "stride": a.stride, "collective": a.collective,
                   "buffer": a.buffer, "spans": dict(a.spans)} for a in traffic.axes],
-        "demand_GBps_per_chip": [{"level": lv, "pattern": p, "GBps": target * rate * d}
+        "demand_GBps_per_chip": [{"level": lv, "pattern": p, "demand_GBps": target * rate * d}
                                  for lv, p, d in traffic.demand],
     }
