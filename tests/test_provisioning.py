@@ -84,6 +84,15 @@ def test_placement_slots_change_lengths_not_lanes():
     assert length[(0, 1)] == pytest.approx(2 * inst.floor.slot_width_m + 2 * inst.floor.cable_slack_m)
 
 
+def test_a_run_beyond_every_medium_reach_is_infeasible():
+    inst = toy(1.0)
+    wide = dataclasses.replace(inst, media=(MEDIA["dac"],),
+                               floor=dataclasses.replace(inst.floor, slots_per_row=10))
+    graph = build_fabric(wide)
+    with pytest.raises(InfeasibleError, match=r"media: no medium reaches 5.0 m \(cabinets 0 and 3\)"):
+        provision(wide, graph, OPTS, slot_of_cabinet=[0, 3, 6, 9])
+
+
 def test_unsupported_family_and_bad_layout_are_input_errors():
     inst = read_instance("instances/h20-rail8k.yaml")
     with pytest.raises(InstanceError, match="rail-optimized"):

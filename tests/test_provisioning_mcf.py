@@ -1,7 +1,8 @@
 """The per-chip route model against an exact chip-level max-concurrent flow (scipy's HiGHS, no
-OR-Tools): on a 64-chip UB-Mesh with two pods (reductions: direct per level, or up and down the
-HRS, dominate every other path) and on a 32-chip mesh with a pipeline chain (the neighbour factor
-of `route_factor`), both must give the same lambda."""
+OR-Tools) of the same per-level demand, routed over any path of the chip graph: on a 64-chip
+UB-Mesh with two pods (direct per level, or up and down the HRS, dominate every other path), on
+meshes carrying a pipeline chain (the neighbour factor of `route_factor`) and on a torus carrying
+uniform exchanges (mean shortest-path hops). Both must give the same lambda."""
 
 import numpy as np
 import pytest
@@ -46,6 +47,18 @@ def pipeline_mesh(n: int) -> dict:
         "media": ["dac", "aec", "optics-800g"],
         "workload": {"collectives": ["all-reduce"], "layout": f"pp={n},dp=4"},
     }
+
+
+TORUS = {
+    "name": "torus6x4",
+    "chip": {"name": "toy", "tdp_w": 100, "interconnect_GBps": 160, "lanes": 16},
+    "fabric": {"family": "torus", "shape": [6, 4], "bandwidth_GBps": 20},
+    "cabinets": [{"kind": "compute", "count": 4, "chips": 6, "power_cap_kw": 10, "cooling": "air",
+                  "cooling_capacity_kw": 10}],
+    "floor": {"rows": 1, "slots_per_row": 4, "slot_width_m": 0.6, "row_pitch_m": 2.0, "row_power_kw": 50},
+    "media": ["dac", "aec", "optics-800g"],
+    "workload": {"collectives": ["all-to-all"]},
+}
 
 
 def _pairs(line, pattern, per_chip, column):
@@ -112,6 +125,7 @@ def chip_level_lambda(graph, spec, demand, lanes):
     (SMALL_UBMESH, {"x": 6, "y": 2, "inter_rack": 1, "uplink": 8, "lrs": 4}),  # thin meshes: HRS detours
     (pipeline_mesh(8), {"mesh0": 1, "mesh1": 30}),  # the pipeline chain binds
     (pipeline_mesh(5), {"mesh0": 1, "mesh1": 30}),
+    (TORUS, {"ring0": 4, "ring1": 3}),  # uniform exchange on rings: mean shortest-path hops
 ])
 def test_route_model_matches_chip_level_max_concurrent_flow(raw, lanes):
     inst = instance_from_mapping(raw, f"{raw['name']}.yaml")
