@@ -89,7 +89,8 @@ def test_a_run_beyond_every_medium_reach_is_infeasible():
     wide = dataclasses.replace(inst, media=(MEDIA["dac"],),
                                floor=dataclasses.replace(inst.floor, slots_per_row=10))
     graph = build_fabric(wide)
-    with pytest.raises(InfeasibleError, match=r"media: no medium reaches 5.0 m \(cabinets 0 and 3\)"):
+    expected = r"media: no medium reaches 3.5 m \(cabinets 0 and 2\); the longest reach is 2 m"
+    with pytest.raises(InfeasibleError, match=expected):
         provision(wide, graph, OPTS, slot_of_cabinet=[0, 3, 6, 9])
 
 
