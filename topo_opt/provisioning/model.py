@@ -70,15 +70,17 @@ class ModelInputs:
 
 @dataclass(frozen=True)
 class ProvisioningModel:
+    """A built model: the solver and its variable families (filled by the define_* steps)."""
+
     inputs: ModelInputs
     solver: pywraplp.Solver
     solver_id: str
     integer: bool
     scale: pywraplp.Variable | None = None  # lambda when the demand is scaled (max concurrent flow)
-    lanes: dict = field(default_factory=dict)
-    flows: dict = field(default_factory=dict)
-    cables: dict = field(default_factory=dict)
-    switches: dict = field(default_factory=dict)
+    lanes: dict = field(default_factory=dict)  # class -> l[k]
+    flows: dict = field(default_factory=dict)  # (level, pattern, route) -> f[q, r]
+    cables: dict = field(default_factory=dict)  # BundleGroup -> c[g]
+    switches: dict = field(default_factory=dict)  # tier -> n[t]
 
 
 @dataclass(frozen=True)
