@@ -9,12 +9,16 @@ from typing import Any
 import click
 
 from topo_opt import __version__
-from topo_opt.errors import TopoOptError
+from topo_opt.errors import SolverError, TopoOptError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import fabric_chip_count
 from topo_opt.io import read_instance, write_graph
+from topo_opt.provisioning import provision
+from topo_opt.provisioning.text import format_provisioning
 from topo_opt.report import format_summary
+from topo_opt.solution import SolveOptions
+from topo_opt.verify import verify_provisioning
 
 
 def _reported(func: Callable) -> Callable:
@@ -68,6 +72,26 @@ def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     if out and not as_json:
         click.echo(f"graph written to {out}")
+
+
+@main.command("provision")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, help="Solver time limit in seconds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Solver threads offered (SCIP, the MIP solver, uses one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and bill of materials as JSON.")
+@_reported
+def provision_command(instance: str, time_limit: float, seed: int, workers: int, as_json: bool) -> None:
+    """Size lanes, cable bundles and switches for the workload; print the plan and bill of materials."""
+    inst = read_instance(instance)
+    graph = build_fabric(inst)
+    plan = provision(inst, graph, SolveOptions(time_limit, seed, workers)).to_dict()
+    problems = verify_provisioning(inst, graph, plan)
+    if problems:
+        raise SolverError("the provisioning plan fails its re-check: " + "; ".join(problems[:3]))
+    click.echo(json.dumps(plan, indent=2) if as_json else format_provisioning(plan))
 
 
 if __name__ == "__main__":

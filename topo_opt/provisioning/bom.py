@@ -1,0 +1,99 @@
+"""Bill of materials of a provisioning plan: cables by medium and length bucket, optical modules,
+switches by type, chips; network cost and power with their shares of the whole.
+
+network cost  = sum cables x medium cost (both ends' modules included) + sum switches x switch cost
+network power = sum cables x medium power + sum switches x switch power
+whole cost    = network cost + chips x CHIP_SYSTEM_COST_USD
+whole power   = compute cabinets (chips x TDP + overhead) + interconnect cabinets' overhead + network power
+"""
+
+from collections import Counter
+
+from topo_opt.catalog import MediumType
+from topo_opt.instance import Instance
+from topo_opt.physical import Cabinet
+from topo_opt.provisioning.bundles import PCB, Bundle
+from topo_opt.provisioning.network import NetworkSpec, ports_needed
+
+LENGTH_BUCKETS_M = (1, 2, 3, 5, 7, 10, 20, 50, 100, 200, 500)
+# assumed: an accelerator with its share of boards, memory, host CPUs and chassis (no Ascend
+# price is published; H100-class systems sell for about this per GPU).
+CHIP_SYSTEM_COST_USD = 25_000.0
+ASSUMPTIONS = (
+    f"chip system cost {CHIP_SYSTEM_COST_USD:,.0f} USD per chip (assumed) for the cost share",
+    "cable cost and power are per cable end to end, optical modules included (catalog media)",
+    "LRS power is counted here and may also sit in the compute cabinets' assumed overhead_kw",
+)
+
+
+def length_bucket(length_m: float) -> str:
+    edge = next((b for b in LENGTH_BUCKETS_M if length_m <= b + 1e-9), None)
+    return f"<={edge} m" if edge is not None else f">{LENGTH_BUCKETS_M[-1]} m"
+
+
+def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cabinet, ...],
+                      bundles: tuple[Bundle, ...], cables: tuple[int, ...], lanes: dict[str, float],
+                      switches: dict[str, int]) -> dict:
+    """`cables[i]` is the cable count of `bundles[i]`; `switches` per unit of each tier."""
+    media: dict[str, MediumType] = {m.name: m for m in instance.media}
+    by_bucket: Counter = Counter()
+    by_medium: Counter = Counter()
+    traces = 0
+    for b, n in zip(bundles, cables, strict=True):
+        if b.medium == PCB:
+            traces += b.links
+        elif n:
+            by_bucket[(b.medium, length_bucket(b.length_m))] += n
+            by_medium[b.medium] += n
+    by_type: Counter = Counter()
+    high_radix = 0
+    switch_cost = switch_power_w = 0.0
+    for t in spec.tiers:
+        count = t.units * switches[t.name]
+        by_type[t.switch.name] += count
+        high_radix += count if t.switch.high_radix else 0
+        switch_cost += count * t.switch.cost_usd
+        switch_power_w += count * t.switch.power_w
+    cable_cost = sum(n * media[m].cost_usd for m, n in by_medium.items())
+    cable_power_w = sum(n * media[m].power_w for m, n in by_medium.items())
+    network_cost = cable_cost + switch_cost
+    network_kw = (cable_power_w + switch_power_w) / 1000
+    chips_cost = spec.chips * CHIP_SYSTEM_COST_USD
+    compute_kw = sum(c.power_kw for c in cabinets if c.kind == "compute")
+    overhead_kw = sum(k.overhead_kw * k.count for k in instance.cabinets if k.kind == "interconnect")
+    total_kw = compute_kw + overhead_kw + network_kw
+    return {
+        "cables": [{"medium": m, "length": bucket, "count": n} for (m, bucket), n in sorted(by_bucket.items(),
+                   key=lambda kv: (kv[0][0], _bucket_order(kv[0][1])))],
+        "cables_by_medium": dict(sorted(by_medium.items())),
+        "cables_total": sum(by_medium.values()),
+        "board_trace_links": traces,
+        "optical_modules": sum(n * media[m].optical_modules for m, n in by_medium.items()),
+        "switches": dict(sorted(by_type.items())),
+        "high_radix_switches": high_radix,
+        "switch_ports_needed": {t.name: t.units * ports_needed(t, lanes) for t in spec.tiers},
+        "chips": spec.chips,
+        "network_cost_usd": network_cost,
+        "cost_breakdown_usd": {"cables_and_optics": cable_cost, "switches": switch_cost},
+        "chips_cost_usd": chips_cost,
+        "network_cost_share": network_cost / (network_cost + chips_cost),
+        "network_power_kw": network_kw,
+        "power_breakdown_kw": {"cables_and_optics": cable_power_w / 1000, "switches": switch_power_w / 1000,
+                               "compute_cabinets": compute_kw, "interconnect_overhead": overhead_kw},
+        "total_power_kw": total_kw,
+        "network_power_share": network_kw / total_kw if total_kw else 0.0,
+        "assumptions": list(ASSUMPTIONS),
+    }
+
+
+def _bucket_order(label: str) -> float:
+    return float(label.strip("<=> m"))
+
+
+
+COMPARED = ("optical_modules", "high_radix_switches", "network_cost_usd", "network_power_kw")
+
+
+def bom_ratios(a: dict, b: dict) -> dict[str, float | None]:
+    """a / b for the figures two designs are compared on (None where b has none)."""
+    return {k: (a[k] / b[k] if b[k] else None) for k in COMPARED}

@@ -1,0 +1,293 @@
+"""The fabric as the provisioning model sees it, one pure builder per family (no solver here).
+
+- **levels**: the dimensions traffic crosses (see `traffic`);
+- **link classes**: what the model decides, lanes per chip (UB-Mesh: x, y, inter_rack, uplink;
+  Clos: plane = switch ports per chip; dims / torus: one per dimension). Each class owns the
+  fabric's edge kinds that scale with it, counts against the chip's lane budget, and keeps at
+  least one lane (the family's connectivity). A `fixed` class (the UB-Mesh LRS lanes, which serve
+  CPUs and the spare NPU, not the workload) stays at its nominal lanes;
+- **resources**: per-chip, per-direction capacities in GB/s, linear in the lanes;
+- **routes**: for each (level, pattern), the resources a byte uses and how many times; the first
+  route is the dimension-ordered default, later ones detours (UB-Mesh traffic of any level up
+  through the HRS Clos and down to its destination, when there are spines);
+- **switch tiers**: switches needed per unit (pod, rack) >= ports needed / ports per switch.
+
+Because every chip of these fabrics sees the same neighbourhood, per-chip quantities are exact
+group-level aggregates: a level's bundle between two cabinets is (chips in the bundle) x
+(lanes per chip on the level) / (peers per chip).
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from topo_opt.catalog import SWITCHES, SwitchType
+from topo_opt.errors import InfeasibleError, InstanceError
+from topo_opt.fabric.common import chip_lines
+from topo_opt.instance import Instance
+from topo_opt.physical import Cabinet
+from topo_opt.provisioning.traffic import PATTERNS, SCOPES, Level, Traffic, route_factor
+
+
+@dataclass(frozen=True)
+class LinkClass:
+    name: str
+    lane_GBps: float  # per lane (a Clos plane: per switch port), per direction
+    nominal_lanes: float  # per chip, as the instance's fabric has them
+    lanes_min: float
+    lanes_max: float
+    budget_lanes: float  # chip lanes one lane of this class takes from the budget
+    kinds: tuple[str, ...]  # fabric edge kinds whose bandwidth scales with this class
+    fixed: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    terms: tuple[tuple[str, float], ...]  # (class, GB/s per chip per lane of the class)
+
+
+@dataclass(frozen=True)
+class Route:
+    level: str
+    pattern: str
+    name: str
+    uses: tuple[tuple[str, float], ...]  # (resource, GB/s drawn per GB/s carried)
+
+
+@dataclass(frozen=True)
+class SwitchTier:
+    name: str
+    switch: SwitchType
+    units: int  # blocks that need their own switches (pods for HRS leaves, racks for LRS)
+    ports_per_switch: int  # ports of one switch the tier fills (a leaf's down ports)
+    terms: tuple[tuple[str, float], ...]  # ports needed per unit = sum coeff x lanes of the class
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    family: str
+    chips: int
+    levels: tuple[Level, ...]
+    classes: tuple[LinkClass, ...]
+    resources: tuple[Resource, ...]
+    routes: tuple[Route, ...]
+    tiers: tuple[SwitchTier, ...]
+    lane_budget: float
+    notes: tuple[str, ...] = ()
+
+    def link_class(self, name: str) -> LinkClass:
+        return next(c for c in self.classes if c.name == name)
+
+    def class_of_kind(self) -> dict[str, str]:
+        return {kind: c.name for c in self.classes for kind in c.kinds}
+
+
+def network_spec(instance: Instance, graph: nx.Graph, node_cab: np.ndarray,
+                 cabinets: tuple[Cabinet, ...]) -> NetworkSpec:
+    """The group-level view of the instance's fabric; InstanceError for families not modelled."""
+    fam = instance.fabric
+    if fam.family == "ub-mesh":
+        return _ubmesh_spec(instance, graph)
+    if fam.family == "clos" and fam.params.variant == "fat-tree":
+        return _clos_spec(instance)
+    if fam.family in ("dims", "torus"):
+        return _dims_spec(instance, node_cab, cabinets)
+    what = "rail-optimized Clos" if fam.family == "clos" else f"the {fam.family} family"
+    raise InstanceError(instance.source_file, "fabric.family",
+                        f"provisioning does not model {what} yet "
+                        "(it models ub-mesh, clos fat-tree, dims, torus)")
+
+
+# --- helpers shared by the model, the bill of materials and verify --------------------------------
+
+def capacities_GBps(spec: NetworkSpec, lanes: dict[str, float]) -> dict[str, float]:
+    """Per-chip, per-direction capacity of every resource for the given lanes per class."""
+    return {r.name: sum(coeff * lanes[c] for c, coeff in r.terms) for r in spec.resources}
+
+
+def budget_used(spec: NetworkSpec, lanes: dict[str, float]) -> float:
+    return sum(c.budget_lanes * lanes[c.name] for c in spec.classes)
+
+
+def ports_needed(tier: SwitchTier, lanes: dict[str, float]) -> float:
+    """Switch ports one unit of the tier needs."""
+    return sum(coeff * lanes[c] for c, coeff in tier.terms)
+
+
+def nominal_lanes(spec: NetworkSpec) -> dict[str, float]:
+    return {c.name: c.nominal_lanes for c in spec.classes}
+
+
+def default_loads(spec: NetworkSpec, demand: tuple[tuple[str, str, float], ...]) -> dict[str, float]:
+    """Load per resource when every (level, pattern) takes its first (dimension-ordered) route."""
+    loads = {r.name: 0.0 for r in spec.resources}
+    for level, pattern, d in demand:
+        route = next((r for r in spec.routes if r.level == level and r.pattern == pattern), None)
+        if route is None:
+            raise InfeasibleError(f"level {level}: the fabric has no links that carry its traffic")
+        for res, factor in route.uses:
+            loads[res] += factor * d
+    return loads
+
+
+def reference_rate(spec: NetworkSpec, traffic: Traffic) -> float:
+    """R: the buffer rate the instance's own fabric carries with dimension-ordered routes,
+    min over resources of capacity / load at unit rate. The workload's demand is target x R."""
+    caps = capacities_GBps(spec, nominal_lanes(spec))
+    loads = default_loads(spec, traffic.demand)
+    return min(caps[r] / load for r, load in loads.items() if load > 0)
+
+
+# --- families --------------------------------------------------------------------------------------
+
+def _kinds_present(graph: nx.Graph) -> set[str]:
+    return {d["kind"] for _, _, d in graph.edges(data=True)}
+
+
+def _routes(level: Level, *detours: tuple[str, tuple[tuple[str, float], ...]]) -> list[Route]:
+    """Direct route on the level's own resource (named after the level) first, then detours."""
+    out = []
+    for pattern in PATTERNS:
+        out.append(Route(level.name, pattern, "direct",
+                         ((level.name, route_factor(level.shape, pattern, level.size)),)))
+        out.extend(Route(level.name, pattern, name, uses) for name, uses in detours)
+    return out
+
+
+def _ubmesh_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
+    p = instance.fabric.params
+    lane = p.lane_GBps or instance.chip.lane_GBps
+    kinds = _kinds_present(graph)
+    sizes = (("x", p.board_npus, "full-mesh", 0), ("y", p.rack_boards, "full-mesh", 1),
+             ("z", p.pod_rows, "full-mesh", 2), ("w", p.pod_cols, "full-mesh", 2),
+             ("pod", p.pods, "switch", 3))
+    levels = tuple(Level(n, s, shape, scope, n == "pod") for n, s, shape, scope in sizes if s > 1)
+    peers = (p.pod_rows - 1) + (p.pod_cols - 1)
+
+    def cls(name: str, nominal: float, kind_names: tuple[str, ...], fixed: bool = False) -> LinkClass:
+        low, high = (nominal, nominal) if fixed else (1, p.lanes_total)
+        return LinkClass(name, lane, nominal, low, high, 1.0, kind_names, fixed)
+
+    candidates = (cls("x", p.lanes_x, ("x",)), cls("y", p.lanes_y, ("y",)),
+                  cls("inter_rack", p.lanes_inter_rack, ("z", "w")),
+                  cls("uplink", p.lanes_uplink, ("uplink", "hrs")), cls("lrs", p.lanes_lrs, ("lrs",), True))
+    classes = tuple(c for c in candidates if c.nominal_lanes > 0 and kinds & set(c.kinds))
+    names = {c.name for c in classes}
+    share = {"z": (p.pod_rows - 1) / max(peers, 1), "w": (p.pod_cols - 1) / max(peers, 1)}
+    resources = [Resource(lv, ((lv, lane),)) for lv in ("x", "y") if lv in names]
+    resources += [Resource(lv, (("inter_rack", lane * share[lv]),)) for lv in ("z", "w")
+                  if "inter_rack" in names and share[lv] > 0]
+    if "uplink" in names:
+        resources.append(Resource("uplink", (("uplink", lane),)))
+    have = {r.name for r in resources}
+    via_hrs = (("hrs", (("uplink", 1.0),)),) if p.pods > 1 and "uplink" in names else ()
+    routes: list[Route] = []
+    for lv in levels:
+        if lv.name == "pod":
+            routes += [Route("pod", pat, "hrs", (("uplink", 1.0),)) for pat in PATTERNS if via_hrs]
+        elif lv.name in have:
+            routes += _routes(lv, *via_hrs)
+    hrs = dataclasses.replace(SWITCHES["ub-hrs"], radix=p.hrs_radix_lanes)
+    tiers = []
+    if "uplink" in names:
+        tiers.append(SwitchTier("hrs-leaf", hrs, p.pods, p.hrs_radix_lanes // 2,
+                                (("uplink", float(p.rack_npus * p.pod_racks)),)))
+        if p.pods > 1:
+            tiers.append(SwitchTier("hrs-spine", hrs, 1, p.hrs_radix_lanes, (("uplink", float(p.chips)),)))
+    if "lrs" in names:
+        lrs = SWITCHES["ub-lrs"]
+        tiers.append(SwitchTier("lrs", lrs, p.chips // p.rack_npus, lrs.radix,
+                                (("lrs", float(p.rack_npus + p.spare_npus)),)))
+    return NetworkSpec("ub-mesh", p.chips, levels, classes, tuple(resources), tuple(routes), tuple(tiers),
+                       float(p.lanes_total))
+
+
+def _clos_switch(instance: Instance) -> SwitchType:
+    p = instance.fabric.params
+    fits = sorted((s for s in SWITCHES.values() if s.radix == p.radix),
+                  key=lambda s: (not s.high_radix, s.name))
+    if not fits:
+        have = ", ".join(f"{s.name}: {s.radix}" for s in SWITCHES.values())
+        raise InstanceError(instance.source_file, "fabric.radix",
+                            f"no catalog switch has {p.radix} ports ({have}); "
+                            "provisioning prices switches from the catalog")
+    return fits[0]
+
+
+def _clos_spec(instance: Instance) -> NetworkSpec:
+    """Planes of the instance's Clos: `port_GBps` per chip is carried by port_GBps / switch port
+    parallel ports, one per plane; each plane is the fabric's fat-tree."""
+    p, chip = instance.fabric.params, instance.chip
+    sw = _clos_switch(instance)
+    down, up = p.leaf_ports()
+    leaf = min(down, p.chips)
+    if p.tiers == 2:
+        raw = (("leaf", leaf), ("spine", p.chips // leaf))
+    else:
+        pod = min(p.radix // 2, math.ceil(p.chips / leaf))
+        raw = (("leaf", leaf), ("pod", pod), ("core", p.chips // (leaf * pod)))
+    if math.prod(s for _, s in raw) != p.chips:
+        raise InstanceError(instance.source_file, "fabric.chips",
+                            f"provisioning needs the {p.chips:,} chips to fill whole leaves of {leaf} "
+                            f"and whole pods; use a multiple of {math.prod(s for _, s in raw[:-1])}")
+    levels = tuple(Level(n, s, "switch", i + 1, True) for i, (n, s) in enumerate(raw) if s > 1)
+    ratio = up / down
+    plane = LinkClass("plane", sw.port_GBps, p.port_GBps / sw.port_GBps, 1,
+                      math.floor(chip.interconnect_GBps / sw.port_GBps + 1e-9), sw.port_GBps / chip.lane_GBps,
+                      ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core"))
+    resources = (Resource("port", (("plane", sw.port_GBps),)),
+                 Resource("leaf_up", (("plane", sw.port_GBps * ratio),)))
+    up_ports = (("leaf_up", 1.0),)
+    routes = tuple(Route(lv.name, pat, "clos", (("port", 1.0),) + (up_ports if lv.name != "leaf" else ()))
+                   for lv in levels for pat in PATTERNS)
+    tiers = [SwitchTier("leaf", sw, 1, down, (("plane", float(p.chips)),))]
+    if p.tiers == 2:
+        tiers.append(SwitchTier("spine", sw, 1, p.radix, (("plane", p.chips * ratio),)))
+    else:
+        pods = p.pods()
+        tiers.append(SwitchTier("agg", sw, pods, p.radix // 2, (("plane", p.chips / pods * ratio),)))
+        tiers.append(SwitchTier("core", sw, 1, p.radix, (("plane", p.chips * ratio),)))
+    note = (f"{p.port_GBps:g} GB/s per chip = {plane.nominal_lanes:g} ports of {sw.port_GBps:g} GB/s "
+            f"({sw.name}), one per plane")
+    return NetworkSpec("clos", p.chips, levels, (plane,), resources, routes, tuple(tiers),
+                       float(chip.lanes), (note,))
+
+
+def _dims_spec(instance: Instance, node_cab: np.ndarray, cabinets: tuple[Cabinet, ...]) -> NetworkSpec:
+    """One class per dimension; links per chip: ring 2 (1 when size 2), full mesh size - 1, switch 1."""
+    fam, chip = instance.fabric, instance.chip
+    if fam.family == "torus":
+        p = fam.params
+        dims = tuple(("ring", k, p.bandwidth_GBps) for k in p.shape)
+        notes = ("twisted wrap-around links are sized as the plain torus's",) if p.twist else ()
+    else:
+        dims = tuple((d.shape, d.size, d.bandwidth_GBps) for d in fam.params.dims)
+        notes = ("switch dimensions are ideal switches (no catalog type: not priced)",) \
+            if any(s == "switch" for s, _, _ in dims) else ()
+    sizes = tuple(k for _, k, _ in dims)
+    group = np.array([c.group for c in cabinets])
+    levels, classes, resources, routes = [], [], [], []
+    for d, (shape, size, bw) in enumerate(dims):
+        kind = {"ring": "ring", "full-mesh": "mesh", "switch": "switch"}[shape] + str(d)
+        links = {"ring": 2 if size > 2 else 1, "full-mesh": size - 1, "switch": 1}[shape]
+        level = Level(kind, size, shape, _scope(chip_lines(sizes, d), node_cab, group))
+        levels.append(level)
+        nominal = links * bw / chip.lane_GBps
+        classes.append(LinkClass(kind, chip.lane_GBps, nominal, 1, chip.lanes, 1.0, (kind,)))
+        resources.append(Resource(kind, ((kind, chip.lane_GBps),)))
+        routes += _routes(level)
+    return NetworkSpec(fam.family, math.prod(sizes), tuple(levels), tuple(classes), tuple(resources),
+                       tuple(routes), (), float(chip.lanes), notes)
+
+
+def _scope(lines: np.ndarray, node_cab: np.ndarray, group: np.ndarray) -> int:
+    """Scope index of a dimension: cabinet when each line stays in one cabinet, group, else global."""
+    cab = node_cab[lines]
+    if np.all(cab == cab[:, :1]):
+        return SCOPES.index("cabinet")
+    grp = group[cab]
+    return SCOPES.index("group") if np.all(grp == grp[:, :1]) else SCOPES.index("global")
