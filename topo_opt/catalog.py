@@ -82,6 +82,9 @@ SWITCHES: dict[str, SwitchType] = {s.name: s for s in (
                ("radix", "power_w", "cost_usd")),
     SwitchType("eth-800g-64", 64, 100, 1800, 200000, True, ("O7",),
                ("power_w",)),
+    SwitchType("eth-51t-128x400g", 128, 50, 1800, 200000, True, ("O7",),
+               ("radix and port_GBps: the 51.2T ASIC of eth-800g-64 split as 128 x 400G",
+                "power_w and cost_usd: as eth-800g-64 (same ASIC and box; optics not included)")),
     SwitchType("nvswitch", 72, 25, 400, 30000, False, ("N4",),
                ("power_w", "cost_usd")),
 )}

@@ -206,23 +206,33 @@ def _ubmesh_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
                        float(p.lanes_total))
 
 
-def _clos_switch(instance: Instance) -> SwitchType:
-    p = instance.fabric.params
-    fits = sorted((s for s in SWITCHES.values() if s.radix == p.radix),
-                  key=lambda s: (not s.high_radix, s.name))
+def catalog_switch(instance: Instance, field: str, link_GBps: tuple[float, ...],
+                   radix: int | None = None) -> SwitchType:
+    """The catalog switch a tier is priced as: `radix` ports when the fabric names a radix, and a
+    port speed that carries each link speed in `link_GBps` in whole ports. Fewest ports per link
+    first (an exact speed match first), then low-radix before high-radix, then by name."""
+    def ports_per_link(s: SwitchType) -> int:
+        ratios = [v / s.port_GBps for v in link_GBps]
+        whole = all(abs(q - round(q)) < 1e-9 and round(q) >= 1 for q in ratios)
+        return max(round(q) for q in ratios) if whole else 0
+
+    fits = sorted((ports_per_link(s), s.high_radix, s.name) for s in SWITCHES.values()
+                  if (radix is None or s.radix == radix) and ports_per_link(s))
     if not fits:
-        have = ", ".join(f"{s.name}: {s.radix}" for s in SWITCHES.values())
-        raise InstanceError(instance.source_file, "fabric.radix",
-                            f"no catalog switch has {p.radix} ports ({have}); "
-                            "provisioning prices switches from the catalog")
-    return fits[0]
+        have = ", ".join(f"{s.name} {s.radix} x {s.port_GBps:g}" for s in SWITCHES.values())
+        ports = f"{radix} ports" if radix else "ports"
+        speeds = " and ".join(f"{v:g}" for v in sorted(set(link_GBps)))
+        raise InstanceError(instance.source_file, field,
+                            f"no catalog switch has {ports} whose speed divides {speeds} GB/s "
+                            f"(catalog, ports x GB/s: {have}); provisioning prices switches from the catalog")
+    return SWITCHES[fits[0][2]]
 
 
 def _clos_spec(instance: Instance) -> NetworkSpec:
     """Planes of the instance's Clos: `port_GBps` per chip is carried by port_GBps / switch port
     parallel ports, one per plane; each plane is the fabric's fat-tree."""
     p, chip = instance.fabric.params, instance.chip
-    sw = _clos_switch(instance)
+    sw = catalog_switch(instance, "fabric.radix", (p.port_GBps,), p.radix)
     down, up = p.leaf_ports()
     leaf = min(down, p.chips)
     if p.tiers == 2:
