@@ -94,10 +94,7 @@ def test_a_run_beyond_every_medium_reach_is_infeasible():
         provision(wide, graph, OPTS, slot_of_cabinet=[0, 3, 6, 9])
 
 
-def test_unsupported_family_and_bad_layout_are_input_errors():
-    inst = read_instance("instances/h20-rail8k.yaml")
-    with pytest.raises(InstanceError, match="rail-optimized"):
-        provision(inst, build_fabric(inst), OPTS)
+def test_bad_layouts_are_input_errors():
     silent = toy(1.0, collectives=[])
     with pytest.raises(InstanceError, match="workload.collectives: is empty"):
         provision(silent, build_fabric(silent), OPTS)
@@ -138,6 +135,18 @@ def test_all_to_all_and_p2p_on_products_and_nested_tiers():
     # p2p chain of 16: all 15 boundaries change digit a, 3 change digit b
     assert _level_bytes(_axis("p2p", spans), product) == pytest.approx({"a": 1.0, "b": 3 / 15})
     assert _level_bytes(_axis("p2p", spans), nested) == pytest.approx({"a": 12 / 15, "b": 3 / 15})
+
+
+def test_a_rail_server_domain_is_crossed_by_every_byte_to_another_rank():
+    levels = {"server": Level("server", 2, "switch", 0, crossed_always=True),
+              **{n: Level(n, 4, "switch", i + 1, nested=True) for i, n in enumerate("ab")}}
+    spans = [("server", 2), ("a", 4), ("b", 4)]
+    # all-to-all over 32 chips: half the bytes change rank, whatever else they change
+    assert _level_bytes(_axis("all-to-all", spans), levels) == pytest.approx(
+        {"server": 1 / 2, "a": 3 / 4 / 4, "b": 3 / 4})
+    # p2p chain of 32: every one of the 31 boundaries changes the rank digit
+    assert _level_bytes(_axis("p2p", spans), levels) == pytest.approx(
+        {"server": 1.0, "a": (16 - 4) / 31, "b": (4 - 1) / 31})
 
 
 def test_layout_maps_tp_onto_the_board():

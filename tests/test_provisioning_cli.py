@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
@@ -43,10 +44,22 @@ def test_demand_over_budget_exits_3_naming_it(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_unsupported_family_exits_2():
+def test_rail_optimized_clos_provisions():
     result = CliRunner().invoke(main, ["provision", "instances/h20-rail8k.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "lanes per chip  server 9 (nominal 18), rail 1 (nominal 1); 9 of 18 used" in result.output
+    assert "leaf 128 x eth-51t-128x400g, spine 64 x eth-51t-128x400g" in result.output
+
+
+def test_catalog_without_the_fabric_radix_exits_2(tmp_path):
+    raw = yaml.safe_load(Path("instances/h20-rail8k.yaml").read_text())
+    raw["fabric"]["port_GBps"] = 30
+    path = tmp_path / "h20-port30.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    result = CliRunner().invoke(main, ["provision", str(path)])
     assert result.exit_code == 2
-    assert result.output.startswith("error: instances/h20-rail8k.yaml: fabric.family: provisioning does not")
+    assert result.output.startswith(f"error: {path}: fabric.radix: no catalog switch has 128 ports whose "
+                                    "speed divides 30 GB/s")
 
 
 def test_fabric_only_instance_exits_2():

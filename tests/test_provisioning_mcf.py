@@ -7,6 +7,7 @@ uniform exchanges (mean shortest-path hops). Both must give the same lambda."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from provisioning_toy import DRAGONFLY, RAIL
 from scipy.optimize import linprog
 
 from topo_opt.fabric import build_fabric
@@ -75,8 +76,9 @@ def _pairs(line, pattern, per_chip, column):
     return out
 
 
-def chip_level_lambda(graph, spec, demand, lanes):
-    """max lambda: source-aggregated multi-commodity flow on the chip graph with scaled capacities."""
+def chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=None):
+    """max lambda: source-aggregated multi-commodity flow on the chip graph with scaled capacities.
+    The demand runs along each level's lines, or with `uniform_GBps`, from every chip to every other."""
     class_of = spec.class_of_kind()
     nominal = nominal_lanes(spec)
     edges = [(u, v, d["bandwidth_GBps"] * lanes[class_of[d["kind"]]] / nominal[class_of[d["kind"]]])
@@ -90,10 +92,12 @@ def chip_level_lambda(graph, spec, demand, lanes):
     pair = np.zeros((chips, n_nodes))
     sizes = tuple(lv.size for lv in spec.levels)
     level_index = {lv.name: i for i, lv in enumerate(spec.levels)}
-    for level, pattern, d in demand:
+    for level, pattern, d in demand if uniform_GBps is None else ():
         for line in chip_lines(sizes, level_index[level]):
             for s, t, amount in _pairs(list(line), pattern, d, index):
                 pair[s, t] += amount
+    if uniform_GBps is not None:
+        pair[:, [index[c] for c in range(chips)]] = uniform_GBps * (1 - np.eye(chips))
     tail = np.array([a for a, _, _ in arcs])
     head = np.array([b for _, b, _ in arcs])
     n_vars = chips * n_arcs + 1
@@ -120,6 +124,15 @@ def chip_level_lambda(graph, spec, demand, lanes):
     return -res.fun
 
 
+def _model_of(raw: dict):
+    """The fabric graph, network spec and per-level demand (per unit buffer) of an instance."""
+    inst = instance_from_mapping(raw, f"{raw['name']}.yaml")
+    graph = build_fabric(inst)
+    cabinets = cabinets_of(inst)
+    spec = network_spec(inst, graph, node_cabinets(inst, graph, cabinets), cabinets)
+    return graph, spec, workload_traffic(inst, spec.levels).demand
+
+
 @pytest.mark.parametrize(("raw", "lanes"), [
     (SMALL_UBMESH, {"x": 24, "y": 24, "inter_rack": 16, "uplink": 4, "lrs": 4}),  # the published split
     (SMALL_UBMESH, {"x": 6, "y": 2, "inter_rack": 1, "uplink": 8, "lrs": 4}),  # thin meshes: HRS detours
@@ -128,11 +141,35 @@ def chip_level_lambda(graph, spec, demand, lanes):
     (TORUS, {"ring0": 4, "ring1": 3}),  # uniform exchange on rings: mean shortest-path hops
 ])
 def test_route_model_matches_chip_level_max_concurrent_flow(raw, lanes):
-    inst = instance_from_mapping(raw, f"{raw['name']}.yaml")
-    graph = build_fabric(inst)
-    cabinets = cabinets_of(inst)
-    spec = network_spec(inst, graph, node_cabinets(inst, graph, cabinets), cabinets)
-    demand = workload_traffic(inst, spec.levels).demand
+    graph, spec, demand = _model_of(raw)
     lanes = {k: float(v) for k, v in lanes.items()}
     assert max_concurrent_flow(spec, demand, lanes) == pytest.approx(
         chip_level_lambda(graph, spec, demand, lanes), rel=1e-6)
+
+
+# One rail leaf (16 servers of 2 chips in one cabinet): the chip-level LP stays small.
+SMALL_RAIL = {**RAIL, "name": "rail32", "fabric": {**RAIL["fabric"], "chips": 32},
+              "cabinets": [{**RAIL["cabinets"][0], "count": 1}, RAIL["cabinets"][1]]}
+
+
+@pytest.mark.parametrize(("raw", "lanes", "exact"), [
+    (SMALL_RAIL, {"server": 8, "rail": 1}, True),  # the rail binds: every route is forced
+    pytest.param(RAIL, {"server": 8, "rail": 1}, True, marks=pytest.mark.slow),  # with spines (~12 s)
+    (SMALL_RAIL, {"server": 1, "rail": 2}, False),  # the server domain binds
+    (DRAGONFLY, {"terminal": 1, "local": 1, "global": 1}, False),
+    (DRAGONFLY, {"terminal": 1, "local": 1, "global": 2}, False),
+    (DRAGONFLY, {"terminal": 2, "local": 3, "global": 1}, False),
+])
+def test_route_model_against_a_chip_level_all_to_all(raw, lanes, exact):
+    """A true all-to-all (every chip to every other, not along level lines). Rail-optimized: the
+    rails carry same-rank traffic between servers and the server domain the rest; exact while the
+    rails bind, a lower bound otherwise (the shared spines could carry server traffic too).
+    Dragonfly: minimal routes only, a lower bound (Valiant paths trade global for local load)."""
+    graph, spec, demand = _model_of(raw)
+    lanes = {k: float(v) for k, v in lanes.items()}
+    model = max_concurrent_flow(spec, demand, lanes)
+    chip_level = chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=1 / graph.graph["chips"])
+    if exact:
+        assert model == pytest.approx(chip_level, rel=1e-6)
+    else:
+        assert model <= chip_level * (1 + 1e-6)

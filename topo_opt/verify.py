@@ -32,7 +32,7 @@ def verify_provisioning(instance: Instance, graph: nx.Graph, provisioning: dict)
     """Re-check a provisioning plan (its `to_dict()`) against the instance, without any solver.
 
     - lane budget: sum over classes of lanes x chip lanes each <= the chip's budget, fixed classes
-      at their nominal lanes, every class at least its minimum;
+      at their nominal lanes, every class within its minimum and maximum;
     - switch radix: per tier, switches per unit x ports per switch (catalog) >= ports the lanes need;
     - capacity, per chip: the demand is recomputed from the workload; for every set S of per-chip
       resources, sum over demands of D x (fewest uses of S by any of its routes) <= capacity of S
@@ -75,6 +75,9 @@ def _lane_violations(spec: NetworkSpec, lanes: dict[str, float]) -> list[str]:
                        f"the plan gives {lanes[c.name]:g}")
         elif lanes[c.name] < c.lanes_min - _TOL:
             out.append(f"lanes: {c.name} needs at least {c.lanes_min:g} lane(s), "
+                       f"the plan gives {lanes[c.name]:g}")
+        elif lanes[c.name] > c.lanes_max + _TOL:
+            out.append(f"lanes: {c.name} allows at most {c.lanes_max:g} lane(s), "
                        f"the plan gives {lanes[c.name]:g}")
     used = budget_used(spec, lanes)
     if used > spec.lane_budget + _TOL:

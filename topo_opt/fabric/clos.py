@@ -46,6 +46,7 @@ def rail_optimized_fabric(p: ClosParams) -> nx.Graph:
     """Servers of `server_chips` chips, each with an internal switch of `server_GBps` per chip
     (NVLink-like); local rank r of every server connects to rail r's leaves, one port each;
     all leaves of all rails share one spine layer (two tiers). Rail r, server s -> leaf s // down.
+    A server's switch sits on its board (board = server index, as its chips).
     """
     graph = nx.Graph(family="clos", chips=p.chips, tiers=2, oversubscription=p.oversubscription,
                      variant="rail-optimized", server_chips=p.server_chips)
@@ -54,6 +55,7 @@ def rail_optimized_fabric(p: ClosParams) -> nx.Graph:
         (c, {"kind": "chip", "cabinet": -1, "board": c // p.server_chips,
               "coords": (c % p.server_chips, c // p.server_chips)}) for c in range(p.chips))
     server_sw = add_switches(graph, servers, "server")
+    nx.set_node_attributes(graph, dict(zip(server_sw, range(servers), strict=True)), "board")
     graph.add_edges_from(((c, server_sw[c // p.server_chips]) for c in range(p.chips)),
                          bandwidth_GBps=p.server_GBps, latency_ns=p.server_latency_ns, lanes=1, kind="server")
     down, up = p.leaf_ports()

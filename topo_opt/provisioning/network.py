@@ -2,10 +2,13 @@
 
 - **levels**: the dimensions traffic crosses (see `traffic`);
 - **link classes**: what the model decides, lanes per chip (UB-Mesh: x, y, inter_rack, uplink;
-  Clos: plane = switch ports per chip; dims / torus: one per dimension). Each class owns the
-  fabric's edge kinds that scale with it, counts against the chip's lane budget, and keeps at
-  least one lane (the family's connectivity). A `fixed` class (the UB-Mesh LRS lanes, which serve
-  CPUs and the spare NPU, not the workload) stays at its nominal lanes;
+  Clos: plane = switch ports per chip; rail-optimized Clos: server = lanes into the server
+  domain, rail = NIC ports per chip; dragonfly: terminal = router ports per chip, local / global
+  = ports per router-pair / global link; dims / torus: one per dimension). Each class owns the
+  fabric's edge kinds that scale with it, takes `budget_lanes` of the chip's lane budget per
+  lane (none for ports off the chip: NICs, router-to-router links), and keeps at least one lane
+  (the family's connectivity). A `fixed` class (the UB-Mesh LRS lanes, which serve CPUs and the
+  spare NPU, not the workload) stays at its nominal lanes;
 - **resources**: per-chip, per-direction capacities in GB/s, linear in the lanes;
 - **routes**: for each (level, pattern), the resources a byte uses and how many times; the first
   route is the dimension-ordered default, later ones detours (UB-Mesh traffic of any level up
@@ -14,11 +17,13 @@
 
 Because every chip of these fabrics sees the same neighbourhood, per-chip quantities are exact
 group-level aggregates: a level's bundle between two cabinets is (chips in the bundle) x
-(lanes per chip on the level) / (peers per chip).
+(lanes per chip on the level) / (peers per chip). A dragonfly's routers may hold unequal numbers
+of global links: there the per-chip view averages them (routing spread evenly).
 """
 
 import dataclasses
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import networkx as nx
@@ -88,18 +93,15 @@ class NetworkSpec:
 
 def network_spec(instance: Instance, graph: nx.Graph, node_cab: np.ndarray,
                  cabinets: tuple[Cabinet, ...]) -> NetworkSpec:
-    """The group-level view of the instance's fabric; InstanceError for families not modelled."""
+    """The group-level view of the instance's fabric (every family is modelled)."""
     fam = instance.fabric
     if fam.family == "ub-mesh":
         return _ubmesh_spec(instance, graph)
-    if fam.family == "clos" and fam.params.variant == "fat-tree":
+    if fam.family == "clos":
         return _clos_spec(instance)
-    if fam.family in ("dims", "torus"):
-        return _dims_spec(instance, node_cab, cabinets)
-    what = "rail-optimized Clos" if fam.family == "clos" else f"the {fam.family} family"
-    raise InstanceError(instance.source_file, "fabric.family",
-                        f"provisioning does not model {what} yet "
-                        "(it models ub-mesh, clos fat-tree, dims, torus)")
+    if fam.family == "dragonfly":
+        return _dragonfly_spec(instance, graph)
+    return _dims_spec(instance, node_cab, cabinets)
 
 
 # --- helpers shared by the model, the bill of materials and verify --------------------------------
@@ -228,43 +230,140 @@ def catalog_switch(instance: Instance, field: str, link_GBps: tuple[float, ...],
     return SWITCHES[fits[0][2]]
 
 
-def _clos_spec(instance: Instance) -> NetworkSpec:
-    """Planes of the instance's Clos: `port_GBps` per chip is carried by port_GBps / switch port
-    parallel ports, one per plane; each plane is the fabric's fat-tree."""
-    p, chip = instance.fabric.params, instance.chip
-    sw = catalog_switch(instance, "fabric.radix", (p.port_GBps,), p.radix)
-    down, up = p.leaf_ports()
-    leaf = min(down, p.chips)
-    if p.tiers == 2:
-        raw = (("leaf", leaf), ("spine", p.chips // leaf))
+def _port_class(name: str, instance: Instance, sw: SwitchType, nominal_GBps: float,
+                kinds: tuple[str, ...], on_chip_lanes: bool = True) -> LinkClass:
+    """Switch ports per chip at `sw`'s port speed: at least one, at most the chip's whole
+    interconnect (floor(interconnect / port)). Ports on the chip's lanes (a Clos plane of UB lanes,
+    a dragonfly terminal) spend port / lane of them each; ports off them (a NIC on the host of a
+    rail-optimized server) none."""
+    chip = instance.chip
+    return LinkClass(name, sw.port_GBps, nominal_GBps / sw.port_GBps, 1,
+                     max(1, math.floor(chip.interconnect_GBps / sw.port_GBps + 1e-9)),
+                     sw.port_GBps / chip.lane_GBps if on_chip_lanes else 0.0, kinds)
+
+
+def _tree_levels(instance: Instance, ends: int, what: str, tiers: int) -> tuple[Level, ...]:
+    """Nested switch levels over the `ends` leaf ports of one plane (chips of a fat-tree, servers
+    of a rail): leaves of min(down, ends), then spines (two tiers) or pods of radix / 2 leaves and
+    cores (three tiers). Levels are scoped 1, 2, ... (a server domain below them is 0)."""
+    p = instance.fabric.params
+    leaf = min(p.leaf_ports()[0], ends)
+    if tiers == 2:
+        raw = (("leaf", leaf), ("spine", ends // leaf))
     else:
-        pod = min(p.radix // 2, math.ceil(p.chips / leaf))
-        raw = (("leaf", leaf), ("pod", pod), ("core", p.chips // (leaf * pod)))
-    if math.prod(s for _, s in raw) != p.chips:
+        pod = min(p.radix // 2, math.ceil(ends / leaf))
+        raw = (("leaf", leaf), ("pod", pod), ("core", ends // (leaf * pod)))
+    if math.prod(s for _, s in raw) != ends:
         raise InstanceError(instance.source_file, "fabric.chips",
-                            f"provisioning needs the {p.chips:,} chips to fill whole leaves of {leaf} "
+                            f"provisioning needs the {ends:,} {what} to fill whole leaves of {leaf} "
                             f"and whole pods; use a multiple of {math.prod(s for _, s in raw[:-1])}")
-    levels = tuple(Level(n, s, "switch", i + 1, True) for i, (n, s) in enumerate(raw) if s > 1)
+    return tuple(Level(n, s, "switch", i + 1, True) for i, (n, s) in enumerate(raw) if s > 1)
+
+
+def _clos_spec(instance: Instance) -> NetworkSpec:
+    """A fat-tree, or a rail-optimized Clos, as planes of its switch tiers.
+
+    Fat-tree: `port_GBps` per chip is carried by port_GBps / switch-port parallel ports, one per
+    plane (class `plane`, on the chip's lanes); each plane is the fabric's fat-tree over the chips.
+    Rail-optimized: servers of `server_chips` chips share a switched domain (class `server`, the
+    chip's lanes at `server_GBps` nominal, priced as the catalog switch of the lane speed); local
+    rank r's port (class `rail`, a NIC off the chip's lanes) joins rail r, a two-tier tree over the
+    servers. Levels server (crossed by every byte that changes rank), leaf, spine; a byte that
+    changes server stays on its rank's rail (the server domain moves it to the right rank first),
+    so the rails carry only same-rank traffic and the domain only its own: no detours.
+    Per chip and direction: port = ports x port speed, leaf_up = port x up / down.
+    """
+    p = instance.fabric.params
+    sw = catalog_switch(instance, "fabric.radix", (p.port_GBps,), p.radix)
+    rail = p.variant == "rail-optimized"
+    tiers_n = 2 if rail else p.tiers
+    down, up = p.leaf_ports()
     ratio = up / down
-    plane = LinkClass("plane", sw.port_GBps, p.port_GBps / sw.port_GBps, 1,
-                      math.floor(chip.interconnect_GBps / sw.port_GBps + 1e-9), sw.port_GBps / chip.lane_GBps,
-                      ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core"))
-    resources = (Resource("port", (("plane", sw.port_GBps),)),
-                 Resource("leaf_up", (("plane", sw.port_GBps * ratio),)))
+    kinds = ("chip-leaf", "leaf-spine") if tiers_n == 2 else ("chip-leaf", "leaf-agg", "agg-core")
+    ports = _port_class("rail" if rail else "plane", instance, sw, p.port_GBps, kinds, on_chip_lanes=not rail)
+    tree = _tree_levels(instance, p.chips // p.server_chips if rail else p.chips,
+                        "servers" if rail else "chips", tiers_n)
+    resources = [Resource("port", ((ports.name, sw.port_GBps),)),
+                 Resource("leaf_up", ((ports.name, sw.port_GBps * ratio),))]
     up_ports = (("leaf_up", 1.0),)
-    routes = tuple(Route(lv.name, pat, "clos", (("port", 1.0),) + (up_ports if lv.name != "leaf" else ()))
-                   for lv in levels for pat in PATTERNS)
-    tiers = [SwitchTier("leaf", sw, 1, down, (("plane", float(p.chips)),))]
-    if p.tiers == 2:
-        tiers.append(SwitchTier("spine", sw, 1, p.radix, (("plane", p.chips * ratio),)))
+    routes = [Route(lv.name, pat, "clos", (("port", 1.0),) + (up_ports if lv.name != "leaf" else ()))
+              for lv in tree for pat in PATTERNS]
+    tiers = [SwitchTier("leaf", sw, 1, down, ((ports.name, float(p.chips)),))]
+    if tiers_n == 2:
+        tiers.append(SwitchTier("spine", sw, 1, p.radix, ((ports.name, p.chips * ratio),)))
     else:
         pods = p.pods()
-        tiers.append(SwitchTier("agg", sw, pods, p.radix // 2, (("plane", p.chips / pods * ratio),)))
-        tiers.append(SwitchTier("core", sw, 1, p.radix, (("plane", p.chips * ratio),)))
-    note = (f"{p.port_GBps:g} GB/s per chip = {plane.nominal_lanes:g} ports of {sw.port_GBps:g} GB/s "
-            f"({sw.name}), one per plane")
-    return NetworkSpec("clos", p.chips, levels, (plane,), resources, routes, tuple(tiers),
-                       float(chip.lanes), (note,))
+        tiers.append(SwitchTier("agg", sw, pods, p.radix // 2, ((ports.name, p.chips / pods * ratio),)))
+        tiers.append(SwitchTier("core", sw, 1, p.radix, ((ports.name, p.chips * ratio),)))
+    where = "on its rail" if rail else "one per plane"
+    notes = [f"{p.port_GBps:g} GB/s per chip = {ports.nominal_lanes:g} port(s) of {sw.port_GBps:g} GB/s "
+             f"({sw.name}), {where}"]
+    if not rail:
+        return NetworkSpec("clos", p.chips, tree, (ports,), tuple(resources), tuple(routes), tuple(tiers),
+                           float(instance.chip.lanes), tuple(notes))
+    chip = instance.chip
+    domain = catalog_switch(instance, "chip", (chip.lane_GBps,))
+    server = LinkClass("server", chip.lane_GBps, p.server_GBps / chip.lane_GBps, 1, chip.lanes, 1.0, ("server",))
+    level = Level("server", p.server_chips, "switch", 0, crossed_always=True)
+    tiers.insert(0, SwitchTier("server", domain, p.chips // p.server_chips, domain.radix,
+                               (("server", float(p.server_chips)),)))
+    notes += [f"rail ports are NICs off the chip's {chip.lanes} lanes, at most {ports.lanes_max:g} per chip "
+              "(its interconnect_GBps); rails carry only same-rank traffic between servers",
+              f"server domain: {p.server_chips} chips on {domain.name} ({domain.radix} x {domain.port_GBps:g} GB/s)"]
+    levels = (level, *tree) if level.size > 1 else tree
+    return NetworkSpec("clos", p.chips, levels, (server, ports),
+                       (Resource("server", (("server", chip.lane_GBps),)), *resources),
+                       (*(_routes(level) if level.size > 1 else ()), *routes), tuple(tiers),
+                       float(chip.lanes), tuple(notes))
+
+
+def _dragonfly_spec(instance: Instance, graph: nx.Graph) -> NetworkSpec:
+    """g groups of a routers, p chips per router; routers are the catalog switch whose port speed
+    divides the terminal / local and global link speeds.
+
+    Classes: `terminal` ports per chip (on the chip's lanes), `local` ports per router-pair link,
+    `global` ports per global link (router ports, off the chips' lanes). Per chip and direction:
+    terminal = T port, local = (a - 1) L port / p, global = G_g G port / (a p) with G_g the global
+    links of a group. Levels router (p), group (a, full mesh), global (g, full mesh), all nested:
+    a byte takes the outermost level where it differs. Minimal routes: router: terminal; group:
+    terminal + local x f_a; global: terminal + global x f_g + local x (1 - 1/a)(1 + f_g), with f
+    the full-mesh factor of the pattern (`route_factor`: 2-hop detours for neighbour traffic), a
+    local hop at each end of every global hop unless the byte already sits on the gateway router
+    (1 / a, global ports spread evenly over routers, routing spread evenly over local links).
+    Non-minimal (Valiant) routing is not modelled, so lambda is a lower bound of the fabric's.
+    """
+    p = instance.fabric.params
+    a, g, cpr = p.routers_per_group, p.groups, p.chips_per_router
+    sw = catalog_switch(instance, "fabric.bandwidth_GBps", (p.bandwidth_GBps, p.global_bandwidth_GBps))
+    global_links: Counter = Counter()
+    for u, v, d in graph.edges(data=True):
+        if d["kind"] == "global":
+            global_links[u] += d["lanes"]
+            global_links[v] += d["lanes"]
+    group_links = sum(global_links.values()) / g  # a group's global links: every link has two ends
+    levels = tuple(Level(n, s, shape, scope, True) for n, s, shape, scope in (
+        ("router", cpr, "switch", 1), ("group", a, "full-mesh", 2), ("global", g, "full-mesh", 3)) if s > 1)
+    terminal = _port_class("terminal", instance, sw, p.bandwidth_GBps, ("terminal",))
+    local = LinkClass("local", sw.port_GBps, p.bandwidth_GBps / sw.port_GBps, 1, math.inf, 0.0, ("local",))
+    glob = LinkClass("global", sw.port_GBps, p.global_bandwidth_GBps / sw.port_GBps, 1, math.inf, 0.0,
+                     ("global",))
+    classes = (terminal, *((local,) if a > 1 else ()), *((glob,) if group_links else ()))
+    per_chip = {"terminal": 1.0, "local": (a - 1) / cpr, "global": group_links / (a * cpr)}
+    resources = tuple(Resource(c.name, ((c.name, per_chip[c.name] * sw.port_GBps),)) for c in classes)
+    routes = []
+    for lv in levels:
+        for pat in PATTERNS:
+            f = route_factor(lv.shape, pat, lv.size)
+            uses = {"router": (), "group": (("local", f),),
+                    "global": (("global", f),) + ((("local", (1 - 1 / a) * (1 + f)),) if a > 1 else ())}
+            routes.append(Route(lv.name, pat, "minimal", (("terminal", 1.0), *uses[lv.name])))
+    ports = {"terminal": float(cpr), "local": float(a - 1), "global": float(max(global_links.values(), default=0))}
+    tier = SwitchTier("router", sw, g * a, sw.radix, tuple((c.name, ports[c.name]) for c in classes))
+    note = (f"routers are {sw.name} ({sw.radix} x {sw.port_GBps:g} GB/s); local and global lanes are ports "
+            "per router-pair link and per global link; minimal routes only: the concurrent flow is a lower "
+            "bound of the fabric's")
+    return NetworkSpec("dragonfly", g * a * cpr, levels, classes, resources, tuple(routes), (tier,),
+                       float(instance.chip.lanes), (note,))
 
 
 def _dims_spec(instance: Instance, node_cab: np.ndarray, cabinets: tuple[Cabinet, ...]) -> NetworkSpec:

@@ -199,10 +199,13 @@ def _budget_message(inputs: ModelInputs, options: SolveOptions, target: float) -
     need = lanes_needed(inputs, options)
     if need is None:
         return f"the demand at target_throughput {target:g} cannot be routed on this fabric at any lane count"
+    used = budget_used(spec, need)
     parts = ", ".join(f"{c.name} {need[c.name] * c.budget_lanes:.4g}" + (" reserved" if c.fixed else "")
                       for c in spec.classes)
-    return (f"lanes per chip: needs {budget_used(spec, need):.4g} of {spec.lane_budget:g} "
-            f"({parts}) to carry target_throughput {target:g} x the reference rate")
+    binding = ([f"needs {used:.4g} of {spec.lane_budget:g} ({parts})"] if used > spec.lane_budget + 1e-9 else [])
+    over = [f"{c.name} needs {need[c.name]:.4g} of at most {c.lanes_max:g}" for c in spec.classes
+            if need[c.name] > c.lanes_max + 1e-9 and not (binding and c.budget_lanes)]  # else said above
+    return f"lanes per chip: {'; '.join(binding + over)} to carry target_throughput {target:g} x the reference rate"
 
 
 def _bundle_GBps(spec: NetworkSpec, b: Bundle, lanes: dict[str, float]) -> float:

@@ -39,6 +39,10 @@ one unit of buffer.
   carries into the outer digits; a product level carries
   S (g / prod_{j<i} g_j - g / prod_{product} g_j) / (g - 1), a nested level
   S (g / prod_{j<i} g_j - g / prod_{j<=i} g_j) / (g - 1).
+  A product level `crossed_always` (a rail-optimized server domain: the rails join only chips of
+  the same local rank, so a byte to another rank crosses the domain whatever else it crosses) is
+  not bypassed by the nested levels: all-to-all puts S (1 - 1/g_l) on it and p2p
+  S (g / prod_{j<i} g_j - 1) / (g - 1) (every boundary that changes its digit).
 
 **Patterns.** Traffic on a level is an `exchange` (uniform over the level's line: all-to-all, and
 reductions on full meshes and switches) or `neighbour` (to the adjacent coordinates: p2p, and
@@ -83,6 +87,7 @@ class Level:
     shape: str  # full-mesh | ring | switch
     scope: int
     nested: bool = False  # a switch tier reaching every chip below it (outermost levels only)
+    crossed_always: bool = False  # a product level the nested levels do not bypass
 
 
 @dataclass(frozen=True)
@@ -194,10 +199,11 @@ def _level_bytes(axis: AxisTraffic, levels: dict[str, Level]) -> dict[str, float
     out = {}
     for i, (lv, gl) in enumerate(axis.spans):
         inner = math.prod(sizes[:i])
+        bypass = len(sizes) if levels[lv].crossed_always else first  # where the nested levels take over
         if axis.collective == "all-to-all":
-            out[lv] = (1 - 1 / gl) / math.prod(sizes[i + 1:] if nested[i] else sizes[first:])
+            out[lv] = (1 - 1 / gl) / math.prod(sizes[i + 1:] if nested[i] else sizes[bypass:])
         else:
-            outer_digit = inner * gl if nested[i] else math.prod(sizes[:first])
+            outer_digit = inner * gl if nested[i] else math.prod(sizes[:bypass])
             out[lv] = (g / inner - g / outer_digit) / (g - 1)
     return out
 
