@@ -6,7 +6,7 @@ import math
 import pytest
 from provisioning_toy import BYTES_PER_LEVEL, LANE_GBPS, REFERENCE_RATE_GBPS, toy
 
-from topo_opt.catalog import MEDIA
+from topo_opt.catalog import CHIPS, MEDIA
 from topo_opt.errors import InfeasibleError, InstanceError
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
@@ -40,6 +40,19 @@ def test_toy_optimum_is_the_hand_computed_one(target):
     assert plan["max_concurrent_flow"]["reference_rate_GBps"] == pytest.approx(REFERENCE_RATE_GBPS)
     assert plan["max_concurrent_flow"]["achieved"] >= target - 1e-9
     assert verify_provisioning(inst, graph, plan) == []
+
+
+def test_network_cost_share_uses_the_chip_system_cost():
+    inst = toy(1.0)
+    priced = dataclasses.replace(inst, chip=dataclasses.replace(inst.chip, cost_usd=1000.0))
+    unpriced, bom = (provision(i, build_fabric(i), OPTS).bom for i in (inst, priced))
+    network = bom["network_cost_usd"]
+    assert bom["chips_cost_usd"] == 16 * 1000.0
+    assert bom["network_cost_share"] == pytest.approx(network / (network + 16_000))
+    assert bom["assumptions"][0] == "chip toy: 1,000 USD per chip for the cost share"
+    assert unpriced["network_cost_share"] == 1.0  # an inline chip without a cost: the network alone
+    assert CHIPS["ascend-950dt"].cost_usd == 25_000 and CHIPS["nvidia-h20"].cost_usd == 20_000
+    assert all(c.cost_usd > 0 and any(a.startswith("cost_usd") for a in c.assumptions) for c in CHIPS.values())
 
 
 def test_demand_over_the_lane_budget_names_it():

@@ -17,6 +17,9 @@ class ChipType:
     compute_tflops_fp8: float = 0.0
     sources: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
+    # system cost per chip (the chip with its share of boards, memory, hosts and chassis), for the
+    # network's cost share; 0 = not given (an inline chip)
+    cost_usd: float = field(default=0.0, metadata={"min": 0})
 
     @property
     def lane_GBps(self) -> float:
@@ -56,23 +59,31 @@ class MediumType:
 
 MEDIUM_KINDS = ("copper", "active-copper", "optics")
 
+# No accelerator system price is published in FACTS.md: every cost_usd is an assumption. Ascend:
+# H100-class systems sell for about 25,000 USD per GPU, taken for every Ascend generation.
+_ASCEND_COST = "cost_usd: an H100-class system's price per GPU (no Ascend price is published)"
 CHIPS: dict[str, ChipType] = {c.name: c for c in (
     ChipType("ascend-910c", 600, 392, 28, 128, 0, ("C1", "H6"),
-             ("tdp_w", "lanes: 28 UB lanes of 14 GB/s")),
+             ("tdp_w", "lanes: 28 UB lanes of 14 GB/s", _ASCEND_COST), 25_000),
     ChipType("ascend-950pr", 700, 2000, 72, 128, 1000, ("H1", "H6", "H7", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
     ChipType("ascend-950dt", 800, 2000, 72, 144, 1000, ("H1", "H6", "H7", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
     ChipType("ascend-960", 1000, 2200, 72, 288, 2000, ("H3", "H6", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU")),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
     ChipType("nvidia-h20", 400, 450, 18, 96, 296, ("N1",),
-             ("interconnect_GBps: NVLink 900 GB/s counted as 450 per direction", "lanes: 18 NVLink links")),
+             ("interconnect_GBps: NVLink 900 GB/s counted as 450 per direction", "lanes: 18 NVLink links",
+              "cost_usd: below H100-class (a cut-down part), with its share of an 8-GPU server"),
+             20_000),
     ChipType("rtx-pro-6000d", 600, 64, 1, 84, 0, ("N2", "N3"),
-             ("interconnect_GBps: PCIe Gen5 x16 ~64 GB/s per direction",)),
+             ("interconnect_GBps: PCIe Gen5 x16 ~64 GB/s per direction",
+              "cost_usd: a PCIe card with its share of a server"), 12_000),
     ChipType("b200-class", 1000, 900, 18, 192, 4500, ("N4",),
-             ("tdp_w", "memory_gb", "compute_tflops_fp8", "1.8 TB/s NVLink counted as 900 per direction")),
+             ("tdp_w", "memory_gb", "compute_tflops_fp8", "1.8 TB/s NVLink counted as 900 per direction",
+              "cost_usd: with its share of an NVL72 rack"), 45_000),
     ChipType("tpu-v4", 192, 300, 6, 32, 0, ("G1",),
-             ("tdp_w", "interconnect_GBps: 6 links x 50 GB/s")),
+             ("tdp_w", "interconnect_GBps: 6 links x 50 GB/s",
+              "cost_usd: TPUs are not sold; a system share like a PCIe accelerator's"), 10_000),
 )}
 
 SWITCHES: dict[str, SwitchType] = {s.name: s for s in (

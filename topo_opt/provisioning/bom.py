@@ -3,24 +3,20 @@ switches by type, chips; network cost and power with their shares of the whole.
 
 network cost  = sum cables x medium cost (both ends' modules included) + sum switches x switch cost
 network power = sum cables x medium power + sum switches x switch power
-whole cost    = network cost + chips x CHIP_SYSTEM_COST_USD
+whole cost    = network cost + chips x the chip's system cost (catalog ChipType.cost_usd)
 whole power   = compute cabinets (chips x TDP + overhead) + interconnect cabinets' overhead + network power
 """
 
 from collections import Counter
 
-from topo_opt.catalog import MediumType
+from topo_opt.catalog import ChipType, MediumType
 from topo_opt.instance import Instance
 from topo_opt.physical import Cabinet
 from topo_opt.provisioning.bundles import PCB, Bundle
 from topo_opt.provisioning.network import NetworkSpec, ports_needed
 
 LENGTH_BUCKETS_M = (1, 2, 3, 5, 7, 10, 20, 50, 100, 200, 500)
-# assumed: an accelerator with its share of boards, memory, host CPUs and chassis (no Ascend
-# price is published; H100-class systems sell for about this per GPU).
-CHIP_SYSTEM_COST_USD = 25_000.0
 ASSUMPTIONS = (
-    f"chip system cost {CHIP_SYSTEM_COST_USD:,.0f} USD per chip (assumed) for the cost share",
     "cable cost and power are per cable end to end, optical modules included (catalog media)",
     "LRS power is counted here and may also sit in the compute cabinets' assumed overhead_kw",
 )
@@ -58,7 +54,8 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
     cable_power_w = sum(n * media[m].power_w for m, n in by_medium.items())
     network_cost = cable_cost + switch_cost
     network_kw = (cable_power_w + switch_power_w) / 1000
-    chips_cost = spec.chips * CHIP_SYSTEM_COST_USD
+    chip = instance.chip
+    chips_cost = spec.chips * chip.cost_usd
     compute_kw = sum(c.power_kw for c in cabinets if c.kind == "compute")
     overhead_kw = sum(k.overhead_kw * k.count for k in instance.cabinets if k.kind == "interconnect")
     total_kw = compute_kw + overhead_kw + network_kw
@@ -76,14 +73,23 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
         "network_cost_usd": network_cost,
         "cost_breakdown_usd": {"cables_and_optics": cable_cost, "switches": switch_cost},
         "chips_cost_usd": chips_cost,
-        "network_cost_share": network_cost / (network_cost + chips_cost),
+        "chip_cost_usd": chip.cost_usd,
+        "network_cost_share": network_cost / (network_cost + chips_cost) if network_cost + chips_cost else 0.0,
         "network_power_kw": network_kw,
         "power_breakdown_kw": {"cables_and_optics": cable_power_w / 1000, "switches": switch_power_w / 1000,
                                "compute_cabinets": compute_kw, "interconnect_overhead": overhead_kw},
         "total_power_kw": total_kw,
         "network_power_share": network_kw / total_kw if total_kw else 0.0,
-        "assumptions": list(ASSUMPTIONS),
+        "assumptions": [_chip_cost_assumption(chip), *ASSUMPTIONS],
     }
+
+
+def _chip_cost_assumption(chip: ChipType) -> str:
+    basis = next((a for a in chip.assumptions if a.startswith("cost_usd")), "")
+    if not chip.cost_usd:
+        return f"chip {chip.name}: no system cost given, so the cost share counts the network alone"
+    return f"chip {chip.name}: {chip.cost_usd:,.0f} USD per chip for the cost share" + \
+        (f" (assumed; {basis.removeprefix('cost_usd: ')})" if basis else "")
 
 
 def _bucket_order(label: str) -> float:
