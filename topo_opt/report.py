@@ -1,4 +1,9 @@
-"""Human-readable tables of results (plots join here as stages land)."""
+"""Human-readable tables of results, the report page and its figures."""
+
+from html import escape
+from io import BytesIO
+
+from topo_opt.compare import METRICS, design_metrics
 
 
 def format_summary(s: dict) -> str:
@@ -21,3 +26,85 @@ def format_summary(s: dict) -> str:
         f"  injection/chip   {inj['min']:,.1f} GB/s" + (f" (max {inj['max']:,.1f})" if inj["max"] > inj["min"] else ""),
     ]
     return "\n".join(lines)
+
+
+# --- report page: figures as PNG bytes and one self-contained HTML page -----------------------------
+
+def figure_png_bytes(fig) -> bytes:
+    """Render a matplotlib figure to PNG bytes (io.py writes them) and close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def bom_figure(bom: dict):
+    """Two bars: network cost by part, and power by part (compute shown for scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_cost, ax_power) = plt.subplots(1, 2, figsize=(10, 4))
+    costs = bom.get("cost_breakdown_usd", {})
+    ax_cost.barh(list(costs), [v / 1e6 for v in costs.values()], color="#4C72B0")
+    ax_cost.set_xlabel("network cost (million USD)")
+    ax_cost.set_title(f"network cost {bom.get('network_cost_usd', 0) / 1e6:,.1f} M USD "
+                      f"({bom.get('network_cost_share', 0):.1%} of the whole)")
+    power = bom.get("power_breakdown_kw", {})
+    ax_power.barh(list(power), list(power.values()), color="#DD8452")
+    ax_power.set_xscale("log")
+    ax_power.set_xlabel("power (kW, log scale)")
+    ax_power.set_title(f"network power {bom.get('network_power_kw', 0):,.0f} kW "
+                       f"({bom.get('network_power_share', 0):.1%} of the whole)")
+    fig.tight_layout()
+    return fig
+
+
+def _html_table(header: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def report_html(result: dict, images: dict[str, str]) -> str:
+    """One HTML page: key figures, stage reports, scores and BOM; `images` maps titles to data URIs."""
+
+    metrics = design_metrics(result)
+    key_rows = [[label, "-" if metrics[key] is None else fmt.format(metrics[key])] for key, label, fmt in METRICS]
+    stage_cols = ["status", "objective", "bound", "gap", "bound_method", "wall_s", "time_limit_s", "seed", "workers"]
+    stage_rows = [[name] + [_fmt(stage.get(c)) for c in stage_cols] for name, stage in result["stages"].items()]
+    score_cols = ["collective", "algorithm", "size_bytes", "time_s", "busbw_GBps", "lower_bound_s", "efficiency"]
+    score_rows = [[_fmt(r.get(c)) for c in score_cols] for r in result["scores"] if r.get("auto", True)]
+    bom = (result.get("provisioning") or {}).get("bom") or {}
+    bom_rows = [[k, _fmt(v)] for k, v in bom.items() if not isinstance(v, dict | list)]
+    figures = "".join(f"<figure><img src='{uri}' alt='{escape(title)}'>"
+                      f"<figcaption>{escape(title)}</figcaption></figure>" for title, uri in images.items())
+    inst = result["instance"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>topo_opt report: {escape(inst['name'])}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+img{{max-width:100%;border:1px solid #eee}}figure{{margin:1em 0}}</style></head><body>
+<h1>{escape(inst['name'])}</h1>
+<p>{escape(inst['family'])} fabric, {inst['chips']:,} chips; instance sha256 <code>{inst['sha256'][:16]}…</code>;
+tool {escape(result['tool_version'])}, schema {escape(result['schema_version'])};
+time limit {result['options']['time_limit_s']} s, seed {result['options']['seed']},
+{result['options']['workers']} workers.</p>
+<h2>Key figures</h2>{_html_table(["metric", "value"], key_rows)}
+<h2>Stages</h2>{_html_table(["stage"] + stage_cols, stage_rows)}
+<h2>Figures</h2>{figures}
+<h2>Collectives</h2>{_html_table(score_cols, score_rows)}
+<h2>Bill of materials</h2>{_html_table(["item", "value"], bom_rows)}
+</body></html>
+"""
