@@ -1,0 +1,148 @@
+"""Timing a schedule: each step routed and timed, steps summed; identical steps timed once.
+
+A step takes alpha + transfer (see `fluid`). Three ways to time it, all giving the same answer:
+
+- **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric:
+  one representative chip (`symmetric`), independent of the chip count;
+- **per-flow** — everything else: the flows of every group are routed (`routing`) into a sparse
+  (links x flows) matrix;
+- **brute-force** — every flow routed on its own with networkx into a dense matrix, timed by
+  progressive filling (`brute`); for tests on small fabrics.
+
+Steps are cached by content with bytes normalised, since time scales linearly with bytes when
+every flow of a step scales together: one routing serves every message size.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import hstack
+
+from topo_opt.collectives import brute
+from topo_opt.collectives.algorithms import NotApplicable
+from topo_opt.collectives.fluid import transfer_time
+from topo_opt.collectives.groups import Groups
+from topo_opt.collectives.routing import Network
+from topo_opt.collectives.schedule import Explicit, Schedule, Shift, Step, shift_pairs
+from topo_opt.collectives.symmetric import symmetric_step
+
+MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries one step may need before it is refused
+
+
+@dataclass(frozen=True)
+class Timing:
+    time_s: float
+    busy_s: np.ndarray  # seconds each directed link is busy over the whole collective
+    steps: int
+    engine: str
+
+
+@dataclass(eq=False)
+class Evaluator:
+    net: Network
+    groups: Groups
+    model: str = "flow"
+    brute_force: bool = False
+    _cache: dict = field(default_factory=dict)
+
+    def run(self, schedule: Schedule) -> Timing:
+        total = 0.0
+        busy = np.zeros(len(self.net.links.tail))
+        engines = set()
+        for step in schedule.steps:
+            scale = max(_max_bytes(p) for p in step.parts)
+            key = _key(step, scale)
+            if key not in self._cache:
+                self._cache[key] = self._time(step, scale)
+            alpha, transfer, links, seconds, engine = self._cache[key]
+            total += step.repeat * (alpha + scale * transfer)
+            np.add.at(busy, links, step.repeat * scale * seconds)
+            engines.add(engine)
+        return Timing(total, busy, sum(s.repeat for s in schedule.steps), "+".join(sorted(engines)))
+
+    def _time(self, step: Step, scale: float):
+        """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
+        parts = [_scaled(p, 1.0 / scale) for p in step.parts]
+        g = self.groups
+        if not self.brute_force and g.axes is not None and all(isinstance(p, Shift) for p in parts):
+            alpha, transfer, busy = symmetric_step(self.net, g.axes, parts, self.model)
+            return alpha, transfer, np.array(list(busy), dtype=np.int64), np.array(list(busy.values())), "symmetric"
+        src, dst, size, via = self._chip_flows(parts)
+        cap = self.net.links.capacity_GBps * 1e9
+        if self.brute_force:
+            a, latency = _dense(self.net, src, dst, via)
+            transfer = transfer_time(a, cap, size, self.model, exact=True)
+            engine = "brute-force"
+        else:
+            a, latency = self._sparse(src, dst, via)
+            transfer = transfer_time(a, cap, size, self.model)
+            engine = "per-flow"
+        per_link = np.asarray(a @ size).ravel() / cap
+        used = np.flatnonzero(per_link > 0)
+        return float(latency.max(initial=0.0)) * 1e-9, transfer, used, per_link[used], engine
+
+    def _chip_flows(self, parts: list):
+        """Chip-level flows of every group: (src, dst, bytes, {via: flow indices})."""
+        g = self.groups
+        src, dst, size, via = [], [], [], {}
+        count = 0
+        for part in parts:
+            if isinstance(part, Shift):
+                s, d = shift_pairs(g.shape.shape, part)
+                b = np.full(len(s), part.size_bytes)
+            else:
+                s, d, b = part.src, part.dst, part.size_bytes
+            src.append(g.chips[:, s].ravel())
+            dst.append(g.chips[:, d].ravel())
+            size.append(np.tile(b, g.count))
+            via.setdefault(part.via, []).append(np.arange(count, count + len(s) * g.count))
+            count += len(s) * g.count
+        src, dst, size = np.concatenate(src), np.concatenate(dst), np.concatenate(size)
+        return src, dst, size, {label: np.concatenate(idx) for label, idx in via.items()}
+
+    def _sparse(self, src, dst, via):
+        blocks, latency, order = [], [], []
+        for label, idx in via.items():
+            if self.net.hops_estimate(src[idx], dst[idx]) > MAX_ROUTE_ENTRIES:
+                raise NotApplicable(f"a step of {len(idx):,} flows is too large to route flow by flow "
+                                    "(no symmetric form for this schedule on this fabric)")
+            routes = self.net.route(src[idx], dst[idx], label)
+            blocks.append(routes.matrix(len(self.net.links.tail)))
+            latency.append(routes.latency_ns)
+            order.append(idx)
+        order = np.concatenate(order)
+        a = hstack(blocks).tocsr()[:, np.argsort(order)] if len(blocks) > 1 else blocks[0].tocsr()
+        return a, np.concatenate(latency)[np.argsort(order)]
+
+
+def _dense(net: Network, src, dst, via):
+    a = np.zeros((len(net.links.tail), len(src)))
+    latency = np.zeros(len(src))
+    for label, idx in via.items():
+        a[:, idx], latency[idx] = brute.route_dense(net, src[idx], dst[idx], label)
+    return a, latency
+
+
+def _max_bytes(part) -> float:
+    return float(part.size_bytes) if isinstance(part, Shift) else float(part.size_bytes.max())
+
+
+def _scaled(part, factor: float):
+    if isinstance(part, Shift):
+        return Shift(part.offset, part.size_bytes * factor, part.via)
+    return Explicit(part.src, part.dst, part.size_bytes * factor, part.via)
+
+
+def _key(step: Step, scale: float) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in step.parts:
+        if isinstance(part, Shift):
+            h.update(repr((part.offset, round(part.size_bytes / scale, 12), part.via)).encode())
+        else:
+            h.update(part.src.tobytes())
+            h.update(part.dst.tobytes())
+            h.update(np.round(part.size_bytes / scale, 12).tobytes())
+            h.update(repr(part.via).encode())
+        h.update(b"|")
+    return h.digest()
