@@ -31,6 +31,7 @@ for S pipeline stages and m bytes per chain. alpha and beta vary with the path w
 makes them (a ring's hops), which is why schedules, not formulas, are what the engine times.
 """
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -166,20 +167,31 @@ def tree(collective: str, g: GroupShape, n: float) -> Schedule:
     """Double binary tree, pipelined; all-reduce overlaps the reduction (up) and broadcast (down)."""
     if collective not in ("all-reduce", "broadcast"):
         raise NotApplicable(f"tree applies to all-reduce and broadcast, not {collective}")
-    trees = double_binary_tree(g.p)
+    src, dst, off, stages = _tree_edges(g.p, collective == "all-reduce")
+    k = _chunks(g, stages, n / 2)
+    return Schedule(tuple(_pipeline(src, dst, off, k, n / (2 * k))), k)
+
+
+@functools.lru_cache(maxsize=16)
+def _tree_edges(p: int, up_and_down: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(src, dst, stage offset) of every tree edge and the number of distinct offsets.
+
+    Up (reduce): a rank of height h sends chunk i to its parent at stage i + h. Down (broadcast):
+    a parent at depth d sends chunk i at stage i + d, after H stages of reduction in all-reduce.
+    """
+    trees = double_binary_tree(p)
     shape = [_heights_depths(t) for t in trees]
     top = max(h[0] for h, _ in shape)
     src, dst, off = [], [], []
     for parent, (height, depth) in zip(trees, shape, strict=True):
         for child, par in sorted(parent.items()):
-            if collective == "all-reduce":
-                src.append(child), dst.append(par), off.append(height[child])
-                src.append(par), dst.append(child), off.append(top + depth[par])
+            if up_and_down:
+                src += [child, par]
+                dst += [par, child]
+                off += [height[child], top + depth[par]]
             else:
                 src.append(par), dst.append(child), off.append(depth[par])
-    stages = 2 * top if collective == "all-reduce" else top
-    k = _chunks(g, stages, n / 2)
-    return Schedule(tuple(_pipeline(np.array(src), np.array(dst), np.array(off), k, n / (2 * k))), k)
+    return np.array(src), np.array(dst), np.array(off), (2 * top if up_and_down else top)
 
 
 def _recursive_halving(p: int, n: float) -> list[Step]:

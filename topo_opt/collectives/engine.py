@@ -45,11 +45,16 @@ class Evaluator:
     model: str = "flow"
     brute_force: bool = False
     _cache: dict = field(default_factory=dict)
+    _routes: "_RouteStore" = None
+
+    def __post_init__(self):
+        self._routes = _RouteStore(self.net)
 
     def run(self, schedule: Schedule) -> Timing:
         total = 0.0
         busy = np.zeros(len(self.net.links.tail))
         engines = set()
+        self._prefetch(schedule)
         for step in schedule.steps:
             scale = max(_max_bytes(p) for p in step.parts)
             key = _key(step, scale)
@@ -61,12 +66,27 @@ class Evaluator:
             engines.add(engine)
         return Timing(total, busy, sum(s.repeat for s in schedule.steps), "+".join(sorted(engines)))
 
+    def _symmetric(self, step: Step) -> bool:
+        return (not self.brute_force and self.groups.axes is not None
+                and all(isinstance(p, Shift) for p in step.parts))
+
+    def _prefetch(self, schedule: Schedule) -> None:
+        """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
+        if self.brute_force:
+            return
+        pending = [s for s in schedule.steps
+                   if not self._symmetric(s) and _key(s, max(_max_bytes(p) for p in s.parts)) not in self._cache]
+        if not pending:
+            return
+        src, dst, _, via = self._chip_flows([p for s in pending for p in s.parts])
+        for label, idx in via.items():
+            self._routes.get(label, src[idx], dst[idx])
+
     def _time(self, step: Step, scale: float):
         """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
-        g = self.groups
-        if not self.brute_force and g.axes is not None and all(isinstance(p, Shift) for p in parts):
-            alpha, transfer, busy = symmetric_step(self.net, g.axes, parts, self.model)
+        if self._symmetric(step):
+            alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
             return alpha, transfer, np.array(list(busy), dtype=np.int64), np.array(list(busy.values())), "symmetric"
         src, dst, size, via = self._chip_flows(parts)
         cap = self.net.links.capacity_GBps * 1e9
@@ -75,7 +95,8 @@ class Evaluator:
             transfer = transfer_time(a, cap, size, self.model, exact=True)
             engine = "brute-force"
         else:
-            a, latency = self._sparse(src, dst, via)
+            a, latency, order = self._sparse(src, dst, via)
+            size = size[order]
             transfer = transfer_time(a, cap, size, self.model)
             engine = "per-flow"
         per_link = np.asarray(a @ size).ravel() / cap
@@ -104,16 +125,44 @@ class Evaluator:
     def _sparse(self, src, dst, via):
         blocks, latency, order = [], [], []
         for label, idx in via.items():
-            if self.net.hops_estimate(src[idx], dst[idx]) > MAX_ROUTE_ENTRIES:
-                raise NotApplicable(f"a step of {len(idx):,} flows is too large to route flow by flow "
-                                    "(no symmetric form for this schedule on this fabric)")
-            routes = self.net.route(src[idx], dst[idx], label)
-            blocks.append(routes.matrix(len(self.net.links.tail)))
-            latency.append(routes.latency_ns)
+            a, lat = self._routes.get(label, src[idx], dst[idx])
+            blocks.append(a)
+            latency.append(lat)
             order.append(idx)
-        order = np.concatenate(order)
-        a = hstack(blocks).tocsr()[:, np.argsort(order)] if len(blocks) > 1 else blocks[0].tocsr()
-        return a, np.concatenate(latency)[np.argsort(order)]
+        a = hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0].tocsr()
+        return a, np.concatenate(latency), np.concatenate(order)
+
+
+@dataclass(eq=False)
+class _RouteStore:
+    """Routes of every chip pair met so far, per `via`: each pair is routed once per evaluator."""
+
+    net: Network
+    keys: dict = field(default_factory=dict)  # via -> sorted pair keys (src * nodes + dst)
+    columns: dict = field(default_factory=dict)  # via -> (links x pairs) CSC matrix
+    latency: dict = field(default_factory=dict)  # via -> latency_ns per pair
+
+    def get(self, via: tuple[str, ...], src: np.ndarray, dst: np.ndarray):
+        n = self.net.links.nodes
+        key = src * n + dst
+        have = self.keys.get(via, np.zeros(0, dtype=np.int64))
+        pos = np.minimum(np.searchsorted(have, key), max(len(have) - 1, 0))
+        known = (have[pos] == key) if len(have) else np.zeros(len(key), dtype=bool)
+        missing = np.unique(key[~known]) if not known.all() else np.zeros(0, dtype=np.int64)
+        if missing.size:
+            if self.net.hops_estimate(missing // n, missing % n) > MAX_ROUTE_ENTRIES:
+                raise NotApplicable(f"a step of {missing.size:,} new flows is too large to route flow by flow "
+                                    "(no symmetric form for this schedule on this fabric)")
+            routes = self.net.route(missing // n, missing % n, via)
+            new = routes.matrix(len(self.net.links.tail)).tocsc()
+            every = np.concatenate([have, missing])
+            order = np.argsort(every, kind="stable")
+            matrix = hstack([self.columns[via], new]).tocsc() if have.size else new
+            self.columns[via] = matrix[:, order]
+            self.latency[via] = np.concatenate([self.latency.get(via, np.zeros(0)), routes.latency_ns])[order]
+            self.keys[via] = every[order]
+        pos = np.searchsorted(self.keys[via], key)
+        return self.columns[via][:, pos], self.latency[via][pos]
 
 
 def _dense(net: Network, src, dst, via):

@@ -29,6 +29,7 @@ from topo_opt.collectives.topology import (
     UBMESH_AXES,
     UBMESH_KINDS,
     Dim,
+    Graphlet,
     LinkTable,
     ProductView,
     SubNet,
@@ -66,6 +67,17 @@ def _ragged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return owner, starts[owner] + offsets
 
 
+def _positions(m: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Positions in m.indices / m.data of the entries (rows[i], cols[i]) of a CSR with sorted indices."""
+    keys = rows.astype(np.int64) * m.shape[1] + cols
+    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    flat = row_of.astype(np.int64) * m.shape[1] + m.indices
+    pos = np.searchsorted(flat, keys)
+    if (pos >= len(flat)).any() or (flat[np.minimum(pos, len(flat) - 1)] != keys).any():
+        raise ValueError("missing link on a shortest path")
+    return pos
+
+
 def _path_counts(weight: csr_matrix, dist: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """sigma[i, v]: lane-weighted number of shortest paths from ends[i] to v."""
     sigma = np.zeros(dist.shape)
@@ -77,28 +89,46 @@ def _path_counts(weight: csr_matrix, dist: np.ndarray, ends: np.ndarray) -> np.n
     return sigma
 
 
-def _dag(sub: SubNet, a: np.ndarray, b: np.ndarray, links: LinkTable):
-    """Shortest-path split of node pairs a[i] != b[i] in `sub`: (flow, link, frac), latency."""
+_TABLE_ENTRIES = 20_000_000  # distance / path-count table entries computed at once
+
+
+def _dag(sub: Graphlet, a: np.ndarray, b: np.ndarray, links: LinkTable):
+    """Shortest-path split of local node pairs a[i] != b[i] in `sub`: (flow, link, frac), latency."""
+    n = sub.adj.shape[0]
     ends, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    if len(ends) * n > _TABLE_ENTRIES and len(a) > _BFS_BATCH:
+        parts, latency = [], np.zeros(len(a))
+        for start in range(0, len(a), _BFS_BATCH):
+            sl = slice(start, start + _BFS_BATCH)
+            flow, link, frac, lat = _dag(sub, a[sl], b[sl], links)
+            parts.append((flow + start, link, frac))
+            latency[sl] = lat
+        return (*_concat(parts), latency)
     ra, rb = inv[: len(a)], inv[len(a):]
     dist = shortest_path(sub.adj, unweighted=True, directed=True, indices=ends)
     d = dist[ra, b]
     if np.isinf(d).any():
         i = int(np.flatnonzero(np.isinf(d))[0])
-        raise ValueError(f"no path from node {int(a[i])} to node {int(b[i])}")
+        raise ValueError(f"no path from node {int(sub.nodes[a[i]])} to node {int(sub.nodes[b[i]])}")
     d = d.astype(np.int64)
     sigma = _path_counts(sub.weight, dist, ends)
     total = sigma[ra, b]
-    n = sub.adj.shape[0]
     f, u = np.arange(len(a)), a.copy()
     lat_u = np.zeros(len(a))
     latency = np.zeros(len(a))
     parts = []
-    for layer in range(int(d.max())):
-        owner, pos = _ragged(sub.adj.indptr[u], np.diff(sub.adj.indptr)[u])
+    for layer in range(int(d.max(initial=0))):
+        last = d[f] == layer + 1  # the next node can only be the destination: look the link up
+        owner, pos = _ragged(sub.adj.indptr[u[~last]], np.diff(sub.adj.indptr)[u[~last]])
+        owner = np.flatnonzero(~last)[owner]
         ff, v = f[owner], sub.adj.indices[pos]
         keep = dist[rb[ff], v] == d[ff] - layer - 1
         owner, pos, ff, v = owner[keep], pos[keep], ff[keep], v[keep]
+        ends_at = np.flatnonzero(last)
+        if ends_at.size:
+            lookup = _positions(sub.adj, u[ends_at], b[f[ends_at]])
+            owner, pos = np.concatenate([owner, ends_at]), np.concatenate([pos, lookup])
+            ff, v = np.concatenate([ff, f[ends_at]]), np.concatenate([v, b[f[ends_at]]])
         link = sub.adj.data[pos] - 1
         frac = sigma[ra[ff], u[owner]] * sub.weight.data[pos] * sigma[rb[ff], v] / total[ff]
         parts.append((ff, link, frac))
@@ -113,16 +143,6 @@ def _dag(sub: SubNet, a: np.ndarray, b: np.ndarray, links: LinkTable):
     return flow, link, frac, latency
 
 
-def _dag_batched(sub: SubNet, a: np.ndarray, b: np.ndarray, links: LinkTable):
-    parts, latency = [], np.zeros(len(a))
-    for start in range(0, len(a), _BFS_BATCH):
-        sl = slice(start, start + _BFS_BATCH)
-        flow, link, frac, lat = _dag(sub, a[sl], b[sl], links)
-        parts.append((flow + start, link, frac))
-        latency[sl] = lat
-    return (*_concat(parts), latency)
-
-
 def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
     """Shortest-path routes of chip pairs s[i] != t[i] inside `sub`: (flow, link, frac, latency_ns)."""
     s, t = np.asarray(s, dtype=np.int64), np.asarray(t, dtype=np.int64)
@@ -131,7 +151,8 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
     parts, latency = [], np.zeros(len(s))
     direct = np.flatnonzero(~viaswitch)
     if direct.size:
-        flow, link, frac, lat = _dag_batched(sub, s[direct], t[direct], links)
+        g = sub.full
+        flow, link, frac, lat = _dag(g, g.local(s[direct]), g.local(t[direct]), links)
         parts.append((direct[flow], link, frac))
         latency[direct] = lat
     idx = np.flatnonzero(viaswitch)
@@ -145,7 +166,8 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
                                  return_inverse=True)
         which = which.ravel()
         if len(pairs):
-            pflow, plink, pfrac, plat = _dag_batched(sub, pairs[:, 0], pairs[:, 1], links)
+            g = sub.core
+            pflow, plink, pfrac, plat = _dag(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
             order = np.argsort(pflow, kind="stable")
             pflow, plink, pfrac = pflow[order], plink[order], pfrac[order]
             starts = np.searchsorted(pflow, np.arange(len(pairs)))
@@ -297,3 +319,26 @@ def _hop(net: Network, dim: Dim, here: np.ndarray, there: np.ndarray):
             lat[m] += links.latency_ns[link]
     flow, link, f = _concat(parts)
     return flow, link, f, np.maximum(lat_cw, lat_ccw)
+
+
+def dor_latency_ns(view: ProductView, axes: tuple[int, ...], offsets: np.ndarray, via: tuple[str, ...]) -> np.ndarray:
+    """Path latency (ns) of dimension-order routes from rank-digit offsets (flows x digits), no routing.
+
+    A ring digit d costs min(d, k-d) hops, a full-mesh digit one hop, a switch its path; a virtual
+    dimension named in `via` replaces the digits it spans.
+    """
+    offsets = np.asarray(offsets)
+    latency = np.zeros(len(offsets))
+    done = np.zeros(offsets.shape, dtype=bool)
+    for dim in [view.dim(v) for v in via] + [d for d in view.dims if d.name not in via]:
+        if not all(a in axes for a in dim.axes):
+            continue
+        digits = [axes.index(a) for a in dim.axes]
+        moves = (offsets[:, digits] != 0).any(axis=1) & ~done[:, digits].any(axis=1)
+        done[:, digits] |= moves[:, None]
+        if dim.shape == "ring" and dim.size > 2:
+            o = offsets[:, digits[0]] % dim.size
+            latency += moves * np.minimum(o, dim.size - o) * dim.hop_latency_ns
+        else:
+            latency += moves * dim.hop_latency_ns
+    return latency

@@ -82,18 +82,42 @@ _TABLES: "weakref.WeakKeyDictionary[nx.Graph, LinkTable]" = weakref.WeakKeyDicti
 
 
 @dataclass(frozen=True, eq=False)
+class Graphlet:
+    """Adjacency over local node ids 0..len(nodes)-1: `adj` holds global link id + 1, `weight`
+    the link's lane count (a bundle of m lanes counts as m parallel equal-cost links)."""
+
+    nodes: np.ndarray  # global node id of each local id
+    adj: csr_matrix
+    weight: csr_matrix
+
+    def local(self, node_ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.nodes, node_ids)
+
+
+def graphlet(links: LinkTable, ids: np.ndarray) -> Graphlet:
+    """The links `ids` over the nodes they touch."""
+    nodes = np.unique(np.concatenate([links.tail[ids], links.head[ids]]))
+    u, v = np.searchsorted(nodes, links.tail[ids]), np.searchsorted(nodes, links.head[ids])
+    n = len(nodes)
+    adj = csr_matrix((ids + 1, (u, v)), shape=(n, n))
+    adj.sort_indices()
+    weight = csr_matrix((links.lanes[ids], (u, v)), shape=(n, n))
+    weight.sort_indices()
+    return Graphlet(nodes, adj, weight)
+
+
+@dataclass(frozen=True, eq=False)
 class SubNet:
     """The links of some kinds (all links when `kinds` is empty), for shortest-path routing.
 
-    `adj` holds link id + 1 for the sub-network's links only; `weight` their lane counts: a
-    bundle of m lanes counts as m parallel equal-cost links when traffic is split over paths.
     `attach[c]` is the single switch a chip reaches in this sub-network, or -1 when the chip has
-    another number of links in it (routing then starts at the chip itself).
+    another number of links in it. Attached chips are never on a path between others, so routes
+    between them run over `core`, the sub-network without them.
     """
 
     kinds: tuple[str, ...]
-    adj: csr_matrix
-    weight: csr_matrix
+    full: Graphlet
+    core: Graphlet
     attach: np.ndarray
     attach_link: np.ndarray  # chip -> its switch
     detach_link: np.ndarray  # its switch -> chip
@@ -102,21 +126,20 @@ class SubNet:
 def subnet(links: LinkTable, kinds: tuple[str, ...] = ()) -> SubNet:
     mask = np.isin(links.kind, kinds) if kinds else np.ones(len(links.tail), dtype=bool)
     ids = np.flatnonzero(mask)
-    n = links.nodes
-    adj = csr_matrix((ids + 1, (links.tail[ids], links.head[ids])), shape=(n, n))
-    adj.sort_indices()
-    weight = csr_matrix((links.lanes[ids], (links.tail[ids], links.head[ids])), shape=(n, n))
-    weight.sort_indices()
     chips = links.chips
-    degree = np.diff(adj.indptr)[:chips]
-    first = adj.indptr[:chips]
-    nbr = np.where(degree > 0, adj.indices[np.minimum(first, max(len(adj.indices) - 1, 0))], -1)
-    attach = np.where((degree == 1) & (nbr >= chips), nbr, -1)
-    out_link = np.where(attach >= 0, adj.data[np.minimum(first, max(len(adj.data) - 1, 0))] - 1, -1)
-    back = np.full(chips, -1, dtype=np.int64)
-    ok = attach >= 0
-    back[ok] = np.asarray(adj[attach[ok], np.flatnonzero(ok)]).ravel() - 1
-    return SubNet(tuple(kinds), adj, weight, attach.astype(np.int64), out_link.astype(np.int64), back)
+    out_degree = np.bincount(links.tail[ids], minlength=links.nodes)[:chips]
+    first_out = np.full(chips, -1, dtype=np.int64)
+    from_chip = ids[links.tail[ids] < chips]
+    first_out[links.tail[from_chip][::-1]] = from_chip[::-1]
+    attached = (out_degree == 1) & (links.head[np.maximum(first_out, 0)] >= chips)
+    attach = np.where(attached, links.head[np.maximum(first_out, 0)], -1)
+    attach_link = np.where(attached, first_out, -1)
+    detach_link = np.where(attached, attach_link ^ 1, -1)  # links 2i and 2i+1 are one edge's two directions
+    is_attached = np.zeros(links.nodes, dtype=bool)
+    is_attached[:chips] = attached
+    core_ids = ids[~is_attached[links.tail[ids]] & ~is_attached[links.head[ids]]]
+    return SubNet(tuple(kinds), graphlet(links, ids), graphlet(links, core_ids) if core_ids.size else None,
+                  attach, attach_link, detach_link)
 
 
 @dataclass(frozen=True)
