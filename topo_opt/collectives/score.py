@@ -31,6 +31,7 @@ from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
 from topo_opt.errors import InstanceError
 
 MODELS = ("flow", "alpha-beta")
+_TIE = 1e-9  # relative difference below which two algorithms' times count as equal
 BUSBW_FACTOR = {
     "all-reduce": lambda p: 2 * (p - 1) / p,
     "reduce-scatter": lambda p: (p - 1) / p,
@@ -103,7 +104,7 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     candidates.sort(key=lambda c: (c[0], ALGORITHMS.index(c[1])))
     best, alternatives = None, {}
     for bound, algorithm, schedule in candidates:
-        if best is not None and bound >= best[1].time_s:
+        if best is not None and bound > best[1].time_s * (1 + _TIE):
             alternatives[algorithm] = None
             continue
         try:
@@ -111,7 +112,7 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
         except NotApplicable:
             continue
         alternatives[algorithm] = timing.time_s
-        if best is None or timing.time_s < best[1].time_s:
+        if best is None or _faster(algorithm, timing.time_s, best[0], best[1].time_s):
             best = (algorithm, timing, schedule)
     if best is None:
         raise InstanceError(ev.net.graph.graph.get("name") or "fabric", "algorithm",
@@ -120,6 +121,13 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     record["auto"] = True
     record["alternatives"] = {a: alternatives[a] for a in ALGORITHMS if a in alternatives}
     return record
+
+
+def _faster(algorithm: str, time_s: float, best: str, best_s: float) -> bool:
+    """Strictly faster, ties (within rounding) going to the algorithm listed first."""
+    if abs(time_s - best_s) <= _TIE * best_s:
+        return ALGORITHMS.index(algorithm) < ALGORITHMS.index(best)
+    return time_s < best_s
 
 
 def _alpha_floor_s(ev: Evaluator, step: Step) -> float:
