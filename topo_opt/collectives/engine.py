@@ -78,7 +78,7 @@ class Evaluator:
                    if not self._symmetric(s) and _key(s, max(_max_bytes(p) for p in s.parts)) not in self._cache]
         if not pending:
             return
-        src, dst, _, via = self._chip_flows([p for s in pending for p in s.parts])
+        src, dst, _, via = chip_flows(self.groups, [p for s in pending for p in s.parts])
         for label, idx in via.items():
             self._routes.get(label, src[idx], dst[idx])
 
@@ -88,7 +88,7 @@ class Evaluator:
         if self._symmetric(step):
             alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
             return alpha, transfer, np.array(list(busy), dtype=np.int64), np.array(list(busy.values())), "symmetric"
-        src, dst, size, via = self._chip_flows(parts)
+        src, dst, size, via = chip_flows(self.groups, parts)
         cap = self.net.links.capacity_GBps * 1e9
         if self.brute_force:
             a, latency = _dense(self.net, src, dst, via)
@@ -102,25 +102,6 @@ class Evaluator:
         per_link = np.asarray(a @ size).ravel() / cap
         used = np.flatnonzero(per_link > 0)
         return float(latency.max(initial=0.0)) * 1e-9, transfer, used, per_link[used], engine
-
-    def _chip_flows(self, parts: list):
-        """Chip-level flows of every group: (src, dst, bytes, {via: flow indices})."""
-        g = self.groups
-        src, dst, size, via = [], [], [], {}
-        count = 0
-        for part in parts:
-            if isinstance(part, Shift):
-                s, d = shift_pairs(g.shape.shape, part)
-                b = np.full(len(s), part.size_bytes)
-            else:
-                s, d, b = part.src, part.dst, part.size_bytes
-            src.append(g.chips[:, s].ravel())
-            dst.append(g.chips[:, d].ravel())
-            size.append(np.tile(b, g.count))
-            via.setdefault(part.via, []).append(np.arange(count, count + len(s) * g.count))
-            count += len(s) * g.count
-        src, dst, size = np.concatenate(src), np.concatenate(dst), np.concatenate(size)
-        return src, dst, size, {label: np.concatenate(idx) for label, idx in via.items()}
 
     def _sparse(self, src, dst, via):
         blocks, latency, order = [], [], []
@@ -163,6 +144,25 @@ class _RouteStore:
             self.keys[via] = every[order]
         pos = np.searchsorted(self.keys[via], key)
         return self.columns[via][:, pos], self.latency[via][pos]
+
+
+def chip_flows(g: Groups, parts: list):
+    """Chip-level flows of every group: (src, dst, bytes, {via: flow indices})."""
+    src, dst, size, via = [], [], [], {}
+    count = 0
+    for part in parts:
+        if isinstance(part, Shift):
+            s, d = shift_pairs(g.shape.shape, part)
+            b = np.full(len(s), part.size_bytes)
+        else:
+            s, d, b = part.src, part.dst, part.size_bytes
+        src.append(g.chips[:, s].ravel())
+        dst.append(g.chips[:, d].ravel())
+        size.append(np.tile(b, g.count))
+        via.setdefault(part.via, []).append(np.arange(count, count + len(s) * g.count))
+        count += len(s) * g.count
+    src, dst, size = np.concatenate(src), np.concatenate(dst), np.concatenate(size)
+    return src, dst, size, {label: np.concatenate(idx) for label, idx in via.items()}
 
 
 def _dense(net: Network, src, dst, via):
