@@ -8,8 +8,9 @@ links' bandwidths, one direction):
 - all-to-all: max((p-1)/p n / B, traffic across a cut / the cut's capacity). Splitting each of
   the G groups into a chips on side S and p - a outside puts G a (p-a) n / p bytes across the
   cut in each direction. Any set S of nodes gives a valid bound, so S is built cheaply: the
-  chips of one half of a coordinate (or of the rank order), then every switch joins the side it
-  has more bandwidth to, level by level. Its capacity is an upper bound on the minimum cut for
+  chips of one half of a coordinate, or of one slice of it (one UB-Mesh pod against the other
+  pods), or one half of the rank order; then every switch joins the side it has more bandwidth
+  to, level by level. Its capacity is an upper bound on the minimum cut for
   that split of the chips, which keeps the time bound valid.
 """
 
@@ -50,8 +51,11 @@ def _cuts(net: Network, groups: Groups):
         strides = np.cumprod((1,) + groups.shape.shape[:-1])
         ranks = np.arange(p)
         for i, (k, dim) in enumerate(zip(groups.shape.shape, groups.shape.dims, strict=True)):
+            digit = (ranks // strides[i]) % k
             if k > 1:
-                halves.append(((ranks // strides[i]) % k < k // 2, f"halving {dim.name}"))
+                halves.append((digit < k // 2, f"halving {dim.name}"))
+            if k > 2:
+                halves.append((digit == 0, f"one {dim.name} slice from the rest"))
     else:
         halves.append((np.arange(p) < p // 2, "halving the rank order"))
     out = []
