@@ -41,8 +41,8 @@ def step(shape: str, p: int, distances: list[int], m: float) -> float:
 def expected(collective: str, algorithm: str, shape: str, p: int, n: float, chunks: int) -> float:
     peers = list(range(1, p))
     if algorithm == "hierarchical" or algorithm == "multi-dim":  # one dimension: its line algorithm
-        algorithm = "bidir-ring" if shape == "ring" and p > 2 and collective not in ("all-to-all", "broadcast") \
-            else "direct"
+        ring_line = shape == "ring" and p > 2 and collective not in ("all-to-all", "broadcast")
+        algorithm = "bidir-ring" if ring_line else "direct"
     if algorithm == "ring":
         if collective == "broadcast":
             return (chunks + p - 2) * step(shape, p, [1], n / chunks)
@@ -78,7 +78,8 @@ def expected(collective: str, algorithm: str, shape: str, p: int, n: float, chun
 
 
 CASES = [
-    ("all-reduce", a) for a in ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim")
+    ("all-reduce", a)
+    for a in ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim")
 ] + [
     (c, a) for c in ("reduce-scatter", "all-gather")
     for a in ("ring", "bidir-ring", "halving-doubling", "direct", "hierarchical", "multi-dim")

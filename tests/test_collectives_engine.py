@@ -36,8 +36,8 @@ def small_fabrics() -> dict:
                                                   hrs_radix_lanes=32), 27.78),
         "clos-fat-tree": clos_fabric(ClosParams(chips=16, radix=8, port_GBps=100)),
         "clos-3-tier": clos_fabric(ClosParams(chips=16, radix=4, port_GBps=100, tiers=3)),
-        "clos-rail": rail_optimized_fabric(ClosParams(chips=16, radix=8, port_GBps=50, variant="rail-optimized",
-                                                      server_chips=4)),
+        "clos-rail": rail_optimized_fabric(ClosParams(chips=16, radix=8, port_GBps=50,
+                                                      variant="rail-optimized", server_chips=4)),
         "dragonfly": dragonfly_fabric(DragonflyParams(groups=3, routers_per_group=2, chips_per_router=2,
                                                       global_links_per_router=1)),
     }
@@ -90,9 +90,11 @@ def _shares_a_link(net, groups: Groups, schedule) -> bool:
     return False
 
 
-@pytest.mark.parametrize("name", ["dims-ring", "dims-mesh", "dims-switch", "torus", "ubmesh-rack", "clos-fat-tree"])
+@pytest.mark.parametrize("name", ["dims-ring", "dims-mesh", "dims-switch", "torus", "ubmesh-rack",
+                                  "clos-fat-tree"])
 def test_flow_model_equals_alpha_beta_without_shared_links(name: str) -> None:
-    """Where no two flows of a step meet on a link, sharing cannot slow anything; elsewhere it can only slow."""
+    """Where no two flows of a step meet on a link, sharing cannot slow anything; elsewhere it
+    can only slow."""
     net = network(FABRICS[name])
     groups = make_groups(net, None)
     exact = 0

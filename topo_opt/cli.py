@@ -86,15 +86,19 @@ def _scored_instance(target: str):
 @main.command()
 @click.argument("target", metavar="INSTANCE|RESULT", type=click.Path(dir_okay=False))
 @click.option("--collective", "collectives", multiple=True,
-              help="all-reduce, reduce-scatter, all-gather, all-to-all, broadcast (repeatable; default: the workload's).")
+              help="all-reduce, reduce-scatter, all-gather, all-to-all, broadcast "
+                   "(repeatable; default: the workload's).")
 @click.option("--algorithm", "algorithms", multiple=True,
-              help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, ubmesh-xy "
-                   "or auto (repeatable; default auto).")
-@click.option("--size", "sizes", multiple=True, help="Buffer per chip, e.g. 1GiB (repeatable; default: the workload's).")
+              help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, "
+                   "ubmesh-xy or auto (repeatable; default auto).")
+@click.option("--size", "sizes", multiple=True,
+              help="Buffer per chip, e.g. 1GiB (repeatable; default: the workload's).")
 @click.option("--model", default="flow", show_default=True, help="flow (max-min fair sharing) or alpha-beta.")
-@click.option("--groups", default=None, help="all (default), board, rack, pod, or a layout tp=8,pp=8,dp=128[@axis].")
+@click.option("--groups", default=None,
+              help="all (default), board, rack, pod, or a layout tp=8,pp=8,dp=128[@axis].")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Draw bus bandwidth against size to this image file.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Draw bus bandwidth against size to this image file.")
 @_reported
 def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...], sizes: tuple[str, ...],
           model: str, groups: str | None, as_json: bool, plot: str | None) -> None:

@@ -32,12 +32,14 @@ def format_scores(records: list[dict]) -> str:
     r0 = records[0]
     head = (f"{r0['group_chips']:,} chips per group x {r0['groups']:,} group(s) ({r0['group_spec']}), "
             f"model {r0['model']}")
-    rows = [("collective", "algorithm", "size", "time", "algbw GB/s", "busbw GB/s", "bound", "eff", "bottleneck (util)")]
+    rows = [("collective", "algorithm", "size", "time", "algbw GB/s", "busbw GB/s", "bound", "eff",
+             "bottleneck (util)")]
     for r in records:
         alg = r["algorithm"] + (" (auto)" if r.get("auto") else "")
         rows.append((r["collective"], alg, format_size(r["size_bytes"]), _seconds(r["time_s"]),
                      f"{r['algbw_GBps']:,.1f}", f"{r['busbw_GBps']:,.1f}", _seconds(r["lower_bound_s"]),
-                     f"{100 * r['efficiency']:.1f}%", f"{r['bottleneck']} ({100 * r['bottleneck_utilization']:.0f}%)"))
+                     f"{100 * r['efficiency']:.1f}%",
+                     f"{r['bottleneck']} ({100 * r['bottleneck_utilization']:.0f}%)"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [head] + ["  ".join(c.ljust(w) if i < 3 or i == 8 else c.rjust(w)
                                 for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()

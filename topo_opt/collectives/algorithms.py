@@ -1,34 +1,35 @@
 """Collective algorithms as schedules (Thakur, Rabenseifner and Gropp 2005; Chan et al. 2007).
 
 `size_bytes` n is the whole buffer per chip as nccl-tests counts it (all-gather output,
-reduce-scatter input, all-reduce buffer, all-to-all send buffer). With p ranks and, on a fabric
-where every message costs alpha + m * beta, the schedules below take:
+reduce-scatter input, all-reduce buffer, all-to-all send buffer). With p ranks, and a message
+of m bytes costing alpha + m beta, the schedules take (RS reduce-scatter, AG all-gather, AR
+all-reduce, BC broadcast, A2A all-to-all):
 
-| algorithm | collective | steps x bytes per flow | alpha-beta time |
-|---|---|---|---|
-| ring | RS, AG | (p-1) x n/p to the next rank | (p-1) alpha + (p-1)/p n beta |
-| ring | AR | 2(p-1) x n/p | 2(p-1) alpha + 2(p-1)/p n beta |
-| ring | broadcast | chain 0 -> 1 -> ... -> p-1 pipelined in k chunks | (k+p-2)(alpha + n/k beta) |
-| bidir-ring | RS, AG / AR | as ring, n/(2p) each way | (p-1) alpha + (p-1)/(2p) n beta, x2 for AR |
-| bidir-ring | broadcast | two chains (both ways), n/2 each, k chunks | (k+p-2)(alpha + n/(2k) beta) |
-| tree | AR | double binary tree, n/2 per tree, k chunks, reduce and broadcast overlapped | (k+2H-1)(alpha + n/(2k) beta) |
-| tree | broadcast | same trees, down only | (k+H-1)(alpha + n/(2k) beta) |
-| halving-doubling | RS | recursive halving, distances p/2..1, n/2..n/p | log p alpha + (p-1)/p n beta |
-| halving-doubling | AG | recursive doubling, distances 1..p/2 | log p alpha + (p-1)/p n beta |
-| halving-doubling | AR | RS + AG on p' = 2^floor(log p) ranks; the p-p' others fold in and out with n | 2 log p' alpha + 2(p'-1)/p' n beta (+ 2(alpha + n beta) if p' < p) |
-| halving-doubling | broadcast | binomial scatter + recursive doubling | 2 log p alpha + 2(p-1)/p n beta |
-| direct | RS, AG, all-to-all | one step, n/p to every peer | alpha + n/p beta |
-| direct | AR | RS then AG | 2 alpha + 2 n/p beta |
-| direct | broadcast | root sends n to every peer | alpha + n beta |
-| pairwise | all-to-all | p-1 steps, each a shift by one offset, n/p | (p-1)(alpha + n/p beta) |
-| hierarchical | RS/AG/AR/all-to-all/broadcast | dimension by dimension, each with its line algorithm | sum over dimensions |
-| multi-dim | RS/AG/AR | several dimension orders at once, buffer split by an LP | see `multidim_fractions` |
-| ubmesh-xy | all-to-all | direct, with traffic that changes both X and Y split over X-first and Y-first | as direct |
+- ring — RS, AG: p-1 steps of n/p to the next rank: (p-1) alpha + (p-1)/p n beta; AR: twice
+  that; BC: chain 0 -> 1 -> ... -> p-1 pipelined in k chunks: (k+p-2)(alpha + n/k beta).
+- bidir-ring — as ring with n/(2p) each way round: (p-1) alpha + (p-1)/(2p) n beta (RS, AG),
+  twice for AR; BC: two chains, n/2 each: (k+p-2)(alpha + n/(2k) beta).
+- tree — double binary tree (n/2 per tree) pipelined in k chunks, reduce and broadcast
+  overlapped: AR (k+2H-1)(alpha + n/(2k) beta); BC (k+H-1)(alpha + n/(2k) beta).
+- halving-doubling — RS recursive halving (distances p/2..1, n/2..n/p), AG recursive doubling:
+  log p alpha + (p-1)/p n beta each; AR = RS + AG on p' = 2^floor(log p) ranks, the other
+  p-p' folding in and out with n (2(alpha + n beta) more); BC binomial scatter + doubling:
+  2 log p alpha + 2(p-1)/p n beta. RS, AG and BC need a power of two.
+- direct — RS, AG, A2A: one step, n/p to every peer: alpha + n/p beta; AR: RS then AG;
+  BC: the root sends n to every peer: alpha + n beta.
+- pairwise — A2A: p-1 steps, each a shift by one offset: (p-1)(alpha + n/p beta).
+- hierarchical — dimension by dimension, each with its line algorithm (direct on a full mesh
+  or switch, both-ways ring on a ring); AG and AR's second half in reverse order.
+- multi-dim — several dimension orders at once on LP fractions of the buffer
+  (`multidim_fractions`); RS, AG, AR.
+- ubmesh-xy — A2A: direct, with the traffic that changes both X and Y split over X-first and
+  Y-first routes.
 
-H is the height of the double binary tree (edges from rank 0 to its deepest leaf); k, the chunk
-count of pipelined algorithms, minimises the alpha-beta time: k = sqrt((S-1) m beta / alpha)
-for S pipeline stages and m bytes per chain. alpha and beta vary with the path where the fabric
-makes them (a ring's hops), which is why schedules, not formulas, are what the engine times.
+H is the height of the double binary tree (edges from rank 0 to its deepest leaf); k, the
+chunk count of pipelined algorithms, minimises the alpha-beta time: k = sqrt((S-1) m beta /
+alpha) for S pipeline stages and m bytes per chain. alpha and beta vary with the path where
+the fabric makes them (a ring's hops), which is why schedules, not formulas, are what the
+engine times.
 """
 
 import functools
@@ -81,7 +82,8 @@ def _chunks(g: GroupShape, depth: int, chain_bytes: float) -> int:
     return int(min(MAX_CHUNKS, max(1, round(k))))
 
 
-def _pipeline(src: np.ndarray, dst: np.ndarray, offset: np.ndarray, chunks: int, chunk_bytes: float) -> list[Step]:
+def _pipeline(src: np.ndarray, dst: np.ndarray, offset: np.ndarray, chunks: int,
+              chunk_bytes: float) -> list[Step]:
     """Edge e forwards chunk i at stage offset[e] + i; consecutive stages with the same edges merge."""
     bounds = np.unique(np.concatenate([[0], offset, offset + chunks]))
     steps = []
@@ -196,7 +198,8 @@ def _tree_edges(p: int, up_and_down: bool) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _recursive_halving(p: int, n: float) -> list[Step]:
     ranks = np.arange(p)
-    return [Step((explicit(ranks, ranks ^ (p >> (j + 1)), n / 2 ** (j + 1)),)) for j in range(p.bit_length() - 1)]
+    return [Step((explicit(ranks, ranks ^ (p >> (j + 1)), n / 2 ** (j + 1)),))
+            for j in range(p.bit_length() - 1)]
 
 
 def _recursive_doubling(p: int, n: float) -> list[Step]:
@@ -216,7 +219,8 @@ def halving_doubling(collective: str, g: GroupShape, n: float) -> Schedule:
             steps = [fold_in, *steps, fold_out]
         return Schedule(tuple(steps))
     if collective == "all-to-all":
-        raise NotApplicable("halving-doubling has no all-to-all schedule; use direct, pairwise or hierarchical")
+        raise NotApplicable("halving-doubling has no all-to-all schedule; use direct, pairwise or "
+                            "hierarchical")
     if power != p:
         raise NotApplicable(f"halving-doubling {collective} needs a power-of-two group, got {p} chips")
     if collective == "reduce-scatter":
@@ -403,7 +407,8 @@ def multi_dim(collective: str, g: GroupShape, n: float) -> Schedule:
     its LP fraction of the buffer; UB-Mesh's rack LRS joins as a switch over the rack."""
     _need_dims(g, "multi-dim")
     if collective not in ("all-reduce", "reduce-scatter", "all-gather"):
-        raise NotApplicable(f"multi-dim applies to all-reduce, reduce-scatter and all-gather, not {collective}")
+        raise NotApplicable(f"multi-dim applies to all-reduce, reduce-scatter and all-gather, "
+                            f"not {collective}")
     orders = []
     for fraction, order in _cached_fractions(g):
         m, phases = fraction * n, []

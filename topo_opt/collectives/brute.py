@@ -58,7 +58,8 @@ def _view(net: Network, kinds: tuple[str, ...]) -> nx.Graph:
 def _split(net: Network, g: nx.Graph, u: int, v: int, column: np.ndarray) -> float:
     """Add the leg u -> v to `column` (fraction per link); return its longest path latency (ns)."""
     paths = list(nx.all_shortest_paths(g, u, v))
-    weights = np.array([np.prod([g.edges[a, b]["lanes"] for a, b in zip(p, p[1:])]) for p in paths])
+    weights = np.array([np.prod([g.edges[a, b]["lanes"] for a, b in zip(p, p[1:], strict=False)])
+                        for p in paths])
     latency = 0.0
     for path, w in zip(paths, weights / weights.sum(), strict=True):
         ids = net.links.ids(np.array(path[:-1]), np.array(path[1:]))

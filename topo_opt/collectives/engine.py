@@ -56,7 +56,7 @@ class Evaluator:
         engines = set()
         self._prefetch(schedule)
         for step in schedule.steps:
-            scale = max(_max_bytes(p) for p in step.parts)
+            scale = _scale(step)
             key = _key(step, scale)
             if key not in self._cache:
                 self._cache[key] = self._time(step, scale)
@@ -75,7 +75,7 @@ class Evaluator:
         if self.brute_force:
             return
         pending = [s for s in schedule.steps
-                   if not self._symmetric(s) and _key(s, max(_max_bytes(p) for p in s.parts)) not in self._cache]
+                   if not self._symmetric(s) and _key(s, _scale(s)) not in self._cache]
         if not pending:
             return
         src, dst, _, via = chip_flows(self.groups, [p for s in pending for p in s.parts])
@@ -87,7 +87,8 @@ class Evaluator:
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
         if self._symmetric(step):
             alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
-            return alpha, transfer, np.array(list(busy), dtype=np.int64), np.array(list(busy.values())), "symmetric"
+            links = np.array(list(busy), dtype=np.int64)
+            return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
         src, dst, size, via = chip_flows(self.groups, parts)
         cap = self.net.links.capacity_GBps * 1e9
         if self.brute_force:
@@ -132,8 +133,8 @@ class _RouteStore:
         missing = np.unique(key[~known]) if not known.all() else np.zeros(0, dtype=np.int64)
         if missing.size:
             if self.net.hops_estimate(missing // n, missing % n) > MAX_ROUTE_ENTRIES:
-                raise NotApplicable(f"a step of {missing.size:,} new flows is too large to route flow by flow "
-                                    "(no symmetric form for this schedule on this fabric)")
+                raise NotApplicable(f"a step of {missing.size:,} new flows is too large to route flow by "
+                                    "flow (no symmetric form for this schedule on this fabric)")
             routes = self.net.route(missing // n, missing % n, via)
             new = routes.matrix(len(self.net.links.tail)).tocsc()
             every = np.concatenate([have, missing])
@@ -173,8 +174,9 @@ def _dense(net: Network, src, dst, via):
     return a, latency
 
 
-def _max_bytes(part) -> float:
-    return float(part.size_bytes) if isinstance(part, Shift) else float(part.size_bytes.max())
+def _scale(step: Step) -> float:
+    """The step's largest flow, in bytes: steps are timed per unit of it."""
+    return max(float(p.size_bytes) if isinstance(p, Shift) else float(p.size_bytes.max()) for p in step.parts)
 
 
 def _scaled(part, factor: float):

@@ -54,7 +54,10 @@ class Routes:
         return csr_matrix((self.frac, (self.link, self.flow)), shape=(links, len(self.latency_ns)))
 
 
-def _concat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _concat(parts: list[Triple]) -> Triple:
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
@@ -321,7 +324,8 @@ def _hop(net: Network, dim: Dim, here: np.ndarray, there: np.ndarray):
     return flow, link, f, np.maximum(lat_cw, lat_ccw)
 
 
-def dor_latency_ns(view: ProductView, axes: tuple[int, ...], offsets: np.ndarray, via: tuple[str, ...]) -> np.ndarray:
+def dor_latency_ns(view: ProductView, axes: tuple[int, ...], offsets: np.ndarray,
+                   via: tuple[str, ...]) -> np.ndarray:
     """Path latency (ns) of dimension-order routes from rank-digit offsets (flows x digits), no routing.
 
     A ring digit d costs min(d, k-d) hops, a full-mesh digit one hop, a switch its path; a virtual

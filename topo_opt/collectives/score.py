@@ -1,20 +1,18 @@
 """`score_fabric`: time collectives on a fabric graph and report them against their bounds.
 
-Per (collective, algorithm, size) one record:
+One record per (collective, algorithm, size):
 
-| key | meaning |
-|---|---|
-| collective, algorithm | names; for `auto`, the algorithm chosen, with `"auto": true` and the times of the others in `alternatives` (null when skipped because a bound showed it could not win) |
-| size_bytes | whole buffer per chip (nccl-tests) |
-| time_s | simulated time |
-| algbw_GBps | size_bytes / time_s / 1e9 |
-| busbw_GBps | algbw x 2(p-1)/p (all-reduce), x (p-1)/p (reduce-scatter, all-gather, all-to-all), x 1 (broadcast) |
-| lower_bound_s, lower_bound_method | bandwidth bound (see `bounds`) and how it was obtained |
-| efficiency | lower_bound_s / time_s |
-| bottleneck, bottleneck_kind, bottleneck_utilization | the busiest directed link ("kind tail->head") and its busy time / time_s |
-| model | flow (max-min fair sharing) or alpha-beta (no sharing) |
-| group_chips, groups, group_spec | chips per group, concurrent groups, the groups spec |
-| steps, chunks, engine | steps timed (with repeats), pipeline chunks, symmetric / per-flow |
+- collective, algorithm: names; for `auto`, the algorithm chosen, with `"auto": true` and the
+  times of the others in `alternatives` (null when a bound showed it could not win);
+- size_bytes: whole buffer per chip (nccl-tests); time_s: simulated time;
+- algbw_GBps = size_bytes / time_s / 1e9; busbw_GBps = algbw x 2(p-1)/p (all-reduce),
+  x (p-1)/p (reduce-scatter, all-gather, all-to-all), x 1 (broadcast);
+- lower_bound_s, lower_bound_method: the bandwidth bound (`bounds`); efficiency = bound / time;
+- bottleneck ("kind tail->head"), bottleneck_kind, bottleneck_utilization: the busiest
+  directed link and its busy time / time_s;
+- model: flow (max-min fair sharing) or alpha-beta (no sharing);
+- group_chips, groups, group_spec: chips per group, concurrent groups, the groups spec;
+- steps, chunks, engine: steps timed (with repeats), pipeline chunks, symmetric / per-flow.
 """
 
 from collections.abc import Sequence
@@ -153,7 +151,8 @@ def _largest(part) -> float:
     return float(part.size_bytes.max()) if isinstance(part, Explicit) else float(part.size_bytes)
 
 
-def _record(ev: Evaluator, collective: str, algorithm: str, size: int, schedule: Schedule, timing: Timing) -> dict:
+def _record(ev: Evaluator, collective: str, algorithm: str, size: int, schedule: Schedule,
+            timing: Timing) -> dict:
     g: Groups = ev.groups
     p = g.p
     time_s = timing.time_s

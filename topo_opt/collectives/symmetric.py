@@ -30,7 +30,8 @@ from topo_opt.collectives.topology import Dim
 def _expand(parts: list[Shift], dims: tuple[Dim, ...]) -> list[tuple[tuple[int, ...], int, float, tuple]]:
     """Classes (offset, flows per chip, bytes per flow, via). A STAR digit stays one class on a full
     mesh or switch unless another part of the step names a specific offset on that digit."""
-    mixed = [d.shape == "ring" or any(p.offset[i] not in (0, STAR) for p in parts) for i, d in enumerate(dims)]
+    mixed = [d.shape == "ring" or any(p.offset[i] not in (0, STAR) for p in parts)
+             for i, d in enumerate(dims)]
     classes = []
     for part in parts:
         choices = [range(1, d.size) if (o == STAR and mixed[i]) else (o,)
