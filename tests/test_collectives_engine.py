@@ -36,6 +36,7 @@ def small_fabrics() -> dict:
                                                   hrs_radix_lanes=32), 27.78),
         "clos-fat-tree": clos_fabric(ClosParams(chips=16, radix=8, port_GBps=100)),
         "clos-3-tier": clos_fabric(ClosParams(chips=16, radix=4, port_GBps=100, tiers=3)),
+        "clos-oversubscribed": clos_fabric(ClosParams(chips=24, radix=8, port_GBps=100, oversubscription=3)),
         "clos-rail": rail_optimized_fabric(ClosParams(chips=16, radix=8, port_GBps=50,
                                                       variant="rail-optimized", server_chips=4)),
         "dragonfly": dragonfly_fabric(DragonflyParams(groups=3, routers_per_group=2, chips_per_router=2,
@@ -44,6 +45,16 @@ def small_fabrics() -> dict:
 
 
 FABRICS = small_fabrics()
+
+
+def test_families_take_the_expected_path() -> None:
+    """Product views where the fabric is one (a non-blocking Clos acts as a switch), translations on
+    a twisted torus, plain shortest paths elsewhere."""
+    kind = {name: ("product" if network(g).view else "translations" if network(g).translations else "generic")
+            for name, g in FABRICS.items()}
+    assert kind["clos-rail"] == kind["clos-fat-tree"] == kind["ubmesh-pods"] == "product"
+    assert kind["torus-twisted"] == "translations"
+    assert kind["clos-oversubscribed"] == kind["dragonfly"] == "generic"
 
 
 def schedules(groups: Groups):
@@ -107,6 +118,15 @@ def test_flow_model_equals_alpha_beta_without_shared_links(name: str) -> None:
             assert flow == pytest.approx(alone, rel=1e-12), (collective, algorithm)
             exact += 1
     assert exact >= 3
+
+
+def test_schedules_too_large_to_route_are_refused_early() -> None:
+    """Pairwise on a 4,096-chip twisted torus has no symmetric form: refused before any routing."""
+    net = network(torus_fabric((8, 16, 32), 50, 500, twist=True))
+    groups = make_groups(net, None)
+    schedule = build_schedule("all-to-all", "pairwise", groups.shape, SIZE)
+    with pytest.raises(NotApplicable, match="16,773,120 chip flows"):
+        Evaluator(net, groups).run(schedule)
 
 
 def test_ring_against_the_torus_is_congested() -> None:

@@ -14,6 +14,7 @@ every flow of a step scales together: one routing serves every message size.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,10 +25,12 @@ from topo_opt.collectives.algorithms import NotApplicable
 from topo_opt.collectives.fluid import transfer_time
 from topo_opt.collectives.groups import Groups
 from topo_opt.collectives.routing import Network
-from topo_opt.collectives.schedule import Explicit, Schedule, Shift, Step, shift_pairs
+from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
 from topo_opt.collectives.symmetric import symmetric_step
+from topo_opt.collectives.translation import all_peers_step
 
-MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries one step may need before it is refused
+MAX_FLOWS = 4_000_000  # chip flows a schedule may route one by one before it is refused
+MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries a batch of new flows may need
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,25 @@ class Evaluator:
         return (not self.brute_force and self.groups.axes is not None
                 and all(isinstance(p, Shift) for p in step.parts))
 
+    def _all_peers(self, step: Step) -> bool:
+        """Every chip of the fabric sends to every other, on a fabric with translations."""
+        g = self.groups
+        return (not self.brute_force and self.net.translations is not None and g.count == 1
+                and g.p == self.net.chips
+                and all(isinstance(p, Shift) and p.offset == (STAR,) for p in step.parts))
+
     def _prefetch(self, schedule: Schedule) -> None:
         """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
         if self.brute_force:
             return
-        pending = [s for s in schedule.steps
-                   if not self._symmetric(s) and _key(s, _scale(s)) not in self._cache]
+        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s))
+                   and _key(s, _scale(s)) not in self._cache]
         if not pending:
             return
+        flows = sum(_flow_count(self.groups, p) for s in pending for p in s.parts)
+        if flows > MAX_FLOWS:
+            raise NotApplicable(f"{flows:,} chip flows in {len(pending):,} distinct steps are too many to "
+                                "route flow by flow (no symmetric form for this schedule on this fabric)")
         src, dst, _, via = chip_flows(self.groups, [p for s in pending for p in s.parts])
         for label, idx in via.items():
             self._routes.get(label, src[idx], dst[idx])
@@ -85,6 +99,13 @@ class Evaluator:
     def _time(self, step: Step, scale: float):
         """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
+        if self._all_peers(step):
+            sizes = np.array([p.size_bytes for p in parts])
+            g = self.net.subnet().full
+            alpha, transfer, busy = all_peers_step(self.net.single_source(), g, self.net.links, sizes,
+                                                   self.model)
+            links = np.array(list(busy), dtype=np.int64)
+            return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
         if self._symmetric(step):
             alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
             links = np.array(list(busy), dtype=np.int64)
@@ -145,6 +166,13 @@ class _RouteStore:
             self.keys[via] = every[order]
         pos = np.searchsorted(self.keys[via], key)
         return self.columns[via][:, pos], self.latency[via][pos]
+
+
+def _flow_count(g: Groups, part) -> int:
+    if isinstance(part, Shift):
+        star = math.prod(k - 1 for k, o in zip(g.shape.shape, part.offset, strict=True) if o == STAR)
+        return g.p * star * g.count
+    return len(part.src) * g.count
 
 
 def chip_flows(g: Groups, parts: list):

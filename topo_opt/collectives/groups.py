@@ -3,8 +3,9 @@
 A spec is one of:
 
 - ``None`` / ``"all"``: one group of every chip;
-- ``"board"``, ``"rack"``, ``"pod"``: UB-Mesh's board (X), rack (X, Y) and pod (X, Y, Z, W);
-  on other fabrics, chips sharing a node ``board`` or ``cabinet`` attribute;
+- ``"board"``, ``"rack"``, ``"pod"``: UB-Mesh's board (X), rack (X, Y) and pod (X, Y, Z, W),
+  a rail-optimized Clos's server; on other fabrics, chips sharing a node ``board`` or
+  ``cabinet`` attribute;
 - a layout ``"tp=8,pp=8,dp=128"``: axes mapped innermost-first onto chip indices (tp the
   fastest); the groups are those of the first axis, or of the axis named after ``@``
   (``"tp=8,pp=8,dp=128@dp"``: 64 data-parallel groups of 128 chips).
@@ -23,7 +24,8 @@ from topo_opt.collectives.schedule import GroupShape
 from topo_opt.errors import InstanceError
 from topo_opt.instance import parse_layout
 
-_NAMED_AXES = {"board": (0,), "rack": (0, 1), "pod": (0, 1, 2, 3)}
+_NAMED_AXES = {"ub-mesh": {"board": (0,), "rack": (0, 1), "pod": (0, 1, 2, 3)},
+               "rail-optimized": {"board": (0,)}}
 _NAMED_ATTR = {"board": "board", "rack": "cabinet"}
 
 
@@ -53,12 +55,18 @@ def make_groups(net: Network, spec: str | None) -> Groups:
     if spec == "all":
         axes = tuple(a for a, s in enumerate(view.sizes) if s > 1) if view else None
         return _aligned(net, spec, axes) if view else _plain(net, spec, np.arange(chips)[None, :])
-    if spec in _NAMED_AXES:
-        if net.graph.graph.get("family") == "ub-mesh":
-            axes = tuple(a for a in _NAMED_AXES[spec] if view.sizes[a] > 1)
-            return _aligned(net, spec, axes)
+    if spec in ("board", "rack", "pod"):
+        named = _NAMED_AXES.get(_variant(net), {})
+        if spec in named:
+            return _aligned(net, spec, tuple(a for a in named[spec] if view.sizes[a] > 1))
         return _by_attribute(net, spec)
     return _layout(net, spec)
+
+
+def _variant(net: Network) -> str:
+    """The family, or the Clos variant when the fabric has a product view."""
+    g = net.graph.graph
+    return g.get("variant", "") if net.view is not None and g.get("family") == "clos" else g.get("family", "")
 
 
 def _aligned(net: Network, spec: str, axes: tuple[int, ...]) -> Groups:

@@ -3,12 +3,10 @@
 Two policies:
 
 - **shortest paths** (every family): a flow s -> t is split over all minimum-hop paths in
-  proportion to their multiplicity, a bundle of m lanes counting as m parallel links. With
-  sigma_s(u) the (lane-weighted) number of shortest s-u paths and d the hop distance, link
-  (u -> v) carries the fraction sigma_s(u) * lanes(u, v) * sigma_t(v) / sigma_s(t) of the flow
-  when d(s, u) + 1 + d(v, t) = d(s, t) (Brandes' path counting). Computed layer by layer from
-  batched BFS; a chip with a single link into the network (a leaf of a Clos, a router port) is
-  routed from its switch, so BFS runs over switches only.
+  proportion to their multiplicity, a bundle of m lanes counting as m parallel links (`paths`).
+  A chip with a single link into the network (a leaf of a Clos, a router port) is routed from
+  its switch, so BFS runs over switches only; on a torus, one BFS from chip 0 serves every chip
+  (`translation`).
 - **dimension order** (product fabrics): a flow corrects its coordinates one dimension at a
   time, in the fabric's dimension order unless the schedule names dimensions to take first
   (`via`); a ring hop goes the shorter way round (split evenly on a tie), a full-mesh hop takes
@@ -23,21 +21,25 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import shortest_path
 
+from topo_opt.collectives.paths import concat, node_pairs, ragged
 from topo_opt.collectives.topology import (
     UBMESH_AXES,
     UBMESH_KINDS,
     Dim,
-    Graphlet,
     LinkTable,
     ProductView,
     SubNet,
     link_table,
     subnet,
 )
-
-_BFS_BATCH = 256  # flows per batch of the node-level router (bounds the dense distance tables)
+from topo_opt.collectives.translation import (
+    SingleSource,
+    Translations,
+    single_source,
+    torus_translations,
+    translated_routes,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,97 +56,6 @@ class Routes:
         return csr_matrix((self.frac, (self.link, self.flow)), shape=(links, len(self.latency_ns)))
 
 
-Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _concat(parts: list[Triple]) -> Triple:
-    if not parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
-
-
-def _ragged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, position) for the concatenated ranges [starts[i], starts[i] + counts[i])."""
-    owner = np.repeat(np.arange(len(starts)), counts)
-    offsets = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    return owner, starts[owner] + offsets
-
-
-def _positions(m: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Positions in m.indices / m.data of the entries (rows[i], cols[i]) of a CSR with sorted indices."""
-    keys = rows.astype(np.int64) * m.shape[1] + cols
-    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    flat = row_of.astype(np.int64) * m.shape[1] + m.indices
-    pos = np.searchsorted(flat, keys)
-    if (pos >= len(flat)).any() or (flat[np.minimum(pos, len(flat) - 1)] != keys).any():
-        raise ValueError("missing link on a shortest path")
-    return pos
-
-
-def _path_counts(weight: csr_matrix, dist: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """sigma[i, v]: lane-weighted number of shortest paths from ends[i] to v."""
-    sigma = np.zeros(dist.shape)
-    sigma[np.arange(len(ends)), ends] = 1.0
-    finite = dist[np.isfinite(dist)]
-    for layer in range(1, int(finite.max()) + 1 if finite.size else 1):
-        nxt = np.asarray((weight.T @ np.where(dist == layer - 1, sigma, 0.0).T).T)
-        sigma = np.where(dist == layer, nxt, sigma)
-    return sigma
-
-
-_TABLE_ENTRIES = 20_000_000  # distance / path-count table entries computed at once
-
-
-def _dag(sub: Graphlet, a: np.ndarray, b: np.ndarray, links: LinkTable):
-    """Shortest-path split of local node pairs a[i] != b[i] in `sub`: (flow, link, frac), latency."""
-    n = sub.adj.shape[0]
-    ends, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
-    if len(ends) * n > _TABLE_ENTRIES and len(a) > _BFS_BATCH:
-        parts, latency = [], np.zeros(len(a))
-        for start in range(0, len(a), _BFS_BATCH):
-            sl = slice(start, start + _BFS_BATCH)
-            flow, link, frac, lat = _dag(sub, a[sl], b[sl], links)
-            parts.append((flow + start, link, frac))
-            latency[sl] = lat
-        return (*_concat(parts), latency)
-    ra, rb = inv[: len(a)], inv[len(a):]
-    dist = shortest_path(sub.adj, unweighted=True, directed=True, indices=ends)
-    d = dist[ra, b]
-    if np.isinf(d).any():
-        i = int(np.flatnonzero(np.isinf(d))[0])
-        raise ValueError(f"no path from node {int(sub.nodes[a[i]])} to node {int(sub.nodes[b[i]])}")
-    d = d.astype(np.int64)
-    sigma = _path_counts(sub.weight, dist, ends)
-    total = sigma[ra, b]
-    f, u = np.arange(len(a)), a.copy()
-    lat_u = np.zeros(len(a))
-    latency = np.zeros(len(a))
-    parts = []
-    for layer in range(int(d.max(initial=0))):
-        last = d[f] == layer + 1  # the next node can only be the destination: look the link up
-        owner, pos = _ragged(sub.adj.indptr[u[~last]], np.diff(sub.adj.indptr)[u[~last]])
-        owner = np.flatnonzero(~last)[owner]
-        ff, v = f[owner], sub.adj.indices[pos]
-        keep = dist[rb[ff], v] == d[ff] - layer - 1
-        owner, pos, ff, v = owner[keep], pos[keep], ff[keep], v[keep]
-        ends_at = np.flatnonzero(last)
-        if ends_at.size:
-            lookup = _positions(sub.adj, u[ends_at], b[f[ends_at]])
-            owner, pos = np.concatenate([owner, ends_at]), np.concatenate([pos, lookup])
-            ff, v = np.concatenate([ff, f[ends_at]]), np.concatenate([v, b[f[ends_at]]])
-        link = sub.adj.data[pos] - 1
-        frac = sigma[ra[ff], u[owner]] * sub.weight.data[pos] * sigma[rb[ff], v] / total[ff]
-        parts.append((ff, link, frac))
-        lat_v = lat_u[owner] + links.latency_ns[link]
-        arrived = v == b[ff]
-        np.maximum.at(latency, ff[arrived], lat_v[arrived])
-        keys, where = np.unique(ff[~arrived] * n + v[~arrived], return_inverse=True)
-        lat_u = np.full(len(keys), -np.inf)
-        np.maximum.at(lat_u, where, lat_v[~arrived])
-        f, u = keys // n, keys % n
-    flow, link, frac = _concat(parts)
-    return flow, link, frac, latency
-
 
 def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
     """Shortest-path routes of chip pairs s[i] != t[i] inside `sub`: (flow, link, frac, latency_ns)."""
@@ -155,7 +66,7 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
     direct = np.flatnonzero(~viaswitch)
     if direct.size:
         g = sub.full
-        flow, link, frac, lat = _dag(g, g.local(s[direct]), g.local(t[direct]), links)
+        flow, link, frac, lat = node_pairs(g, g.local(s[direct]), g.local(t[direct]), links)
         parts.append((direct[flow], link, frac))
         latency[direct] = lat
     idx = np.flatnonzero(viaswitch)
@@ -170,16 +81,16 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
         which = which.ravel()
         if len(pairs):
             g = sub.core
-            pflow, plink, pfrac, plat = _dag(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
+            pflow, plink, pfrac, plat = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
             order = np.argsort(pflow, kind="stable")
             pflow, plink, pfrac = pflow[order], plink[order], pfrac[order]
             starts = np.searchsorted(pflow, np.arange(len(pairs)))
             counts = np.searchsorted(pflow, np.arange(len(pairs)), side="right") - starts
-            owner, pos = _ragged(starts[which], counts[which])
+            owner, pos = ragged(starts[which], counts[which])
             members = idx[cross]
             parts.append((members[owner], plink[pos], pfrac[pos]))
             latency[members] += plat[which]
-    flow, link, frac = _concat(parts)
+    flow, link, frac = concat(parts)
     return flow, link, frac, latency
 
 
@@ -190,7 +101,9 @@ class Network:
     graph: nx.Graph
     links: LinkTable
     view: ProductView | None = None
+    translations: Translations | None = None
     _subnets: dict = field(default_factory=dict)
+    _single: SingleSource | None = None
 
     def subnet(self, kinds: tuple[str, ...] = ()) -> SubNet:
         if kinds not in self._subnets:
@@ -207,9 +120,19 @@ class Network:
         if self.view is None:
             if via:
                 raise ValueError(f"routing via {via} needs a product fabric")
-            flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
+            if self.translations is not None:
+                flow, link, frac, lat = translated_routes(self.single_source(), self.subnet().full,
+                                                          self.links, src, dst)
+            else:
+                flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
             return Routes(flow, link, frac, lat)
         return _dimension_order(self, src, dst, via)
+
+    def single_source(self) -> SingleSource:
+        """Distances and path counts from chip 0, for a fabric with translations."""
+        if self._single is None:
+            self._single = single_source(self.subnet().full, self.translations)
+        return self._single
 
     def hops_estimate(self, src: np.ndarray, dst: np.ndarray) -> int:
         """Upper estimate of the (link, flow) entries routing would create (to refuse huge steps)."""
@@ -228,6 +151,7 @@ def network(graph: nx.Graph) -> Network:
     if net is None:
         net = Network(graph, link_table(graph))
         net.view = _product_view(net)
+        net.translations = torus_translations(graph, net.links) if net.view is None else None
         _NETWORKS[graph] = net
     return net
 
@@ -235,16 +159,31 @@ def network(graph: nx.Graph) -> Network:
 _NETWORKS: "weakref.WeakKeyDictionary[nx.Graph, Network]" = weakref.WeakKeyDictionary()
 
 
+# A non-blocking Clos acts as a switch: only the chips' own links can saturate. Rail-optimized
+# fabrics are a product of the server's switch (axis 0, the local rank) and the rail network
+# (axis 1, the server): a flow first moves to the destination's rail inside its server, then
+# crosses that rail (as NCCL's PXN does).
+_CLOS_DIMS = {
+    "fat-tree": (("fabric", (0,), ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core")),),
+    "rail-optimized": (("server", (0,), ("server",)), ("rail", (1,), ("chip-leaf", "leaf-spine"))),
+}
+
+
 def _product_view(net: Network) -> ProductView | None:
-    """The product structure of a dims / torus / ub-mesh fabric, or None for other families."""
+    """The product structure of a dims / torus / ub-mesh fabric or of a non-blocking Clos, or None."""
     graph = net.graph
     records = graph.graph.get("dims")
     family = graph.graph.get("family")
-    if not records or family not in ("dims", "torus", "ub-mesh"):
+    clos = family == "clos" and graph.graph.get("oversubscription", 2) <= 1
+    if not clos and (not records or family not in ("dims", "torus", "ub-mesh")):
         return None
     chips = net.chips
     coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
     sizes = tuple(int(s) for s in coords.max(axis=0) + 1)
+    if clos:
+        specs = _CLOS_DIMS[graph.graph["variant"]]
+        dims = [_make_dim(net, name, "switch", axes, sizes, kinds) for name, axes, kinds in specs]
+        return ProductView(sizes, tuple(dims), ())
     dims = []
     for i, rec in enumerate(records):
         name = rec["kind"]
@@ -260,8 +199,9 @@ def _product_view(net: Network) -> ProductView | None:
 def _make_dim(net: Network, name: str, shape: str, axes: tuple[int, ...], sizes: tuple[int, ...],
               kinds: tuple[str, ...], virtual: bool = False) -> Dim:
     """Bandwidth and latency read from the graph: the chips' links of these kinds (uniform per
-    dimension in every generator); a switch dimension's latency is that of the routed path from
-    chip 0 to its first neighbour along the axes."""
+    dimension in every generator); a switch dimension's latency is the longer of the routed paths
+    from chip 0 to its nearest and its farthest neighbour along the axes (the same switch, or
+    across the switch network's top tier)."""
     links = net.links
     mask = np.isin(links.kind, kinds) & (links.tail < links.chips)
     size = math.prod(sizes[a] for a in axes)
@@ -269,8 +209,9 @@ def _make_dim(net: Network, name: str, shape: str, axes: tuple[int, ...], sizes:
     if shape != "switch":
         return Dim(name, shape, axes, size, bw, float(links.latency_ns[mask].max()), kinds, virtual)
     stride = int(np.cumprod((1,) + sizes[:-1])[axes[0]])
-    *_, lat = route_pairs(net.subnet(kinds), np.array([0]), np.array([stride]), links)
-    return Dim(name, shape, axes, size, bw, float(lat[0]), kinds, virtual)
+    far = stride * (sizes[axes[-1]] - 1) * (math.prod(sizes[a] for a in axes[:-1]) if len(axes) > 1 else 1)
+    *_, lat = route_pairs(net.subnet(kinds), np.array([0, 0]), np.array([stride, max(far, stride)]), links)
+    return Dim(name, shape, axes, size, bw, float(lat.max()), kinds, virtual)
 
 
 def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...]) -> Routes:
@@ -291,7 +232,7 @@ def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[
         flow, link, frac, lat = _hop(net, dim, here, there)
         parts.append((idx[flow], link, frac))
         latency[idx] += lat
-    flow, link, frac = _concat(parts)
+    flow, link, frac = concat(parts)
     return Routes(flow, link, frac, latency)
 
 
@@ -320,7 +261,7 @@ def _hop(net: Network, dim: Dim, here: np.ndarray, there: np.ndarray):
             link = links.ids(u, v)
             parts.append((m, link, frac[m]))
             lat[m] += links.latency_ns[link]
-    flow, link, f = _concat(parts)
+    flow, link, f = concat(parts)
     return flow, link, f, np.maximum(lat_cw, lat_ccw)
 
 
