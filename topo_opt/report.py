@@ -55,8 +55,9 @@ def _seconds(t: float) -> str:
 
 
 def plot_scores(records: list[dict], title: str = ""):
-    """Figure of bus bandwidth against message size, one line per algorithm and the bound's line
-    (bus bandwidth the lower bound would give), one panel per collective. Agg backend, no display."""
+    """Figure of bus bandwidth against message size, one line per algorithm (auto's points named
+    after the algorithm chosen) and the bound's line (the bus bandwidth the lower bound would
+    give), one panel per collective. Agg backend, no display."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,6 +74,10 @@ def plot_scores(records: list[dict], title: str = ""):
         for name, rs in lines.items():
             rs = sorted(rs, key=lambda r: r["size_bytes"])
             ax.plot([r["size_bytes"] for r in rs], [r["busbw_GBps"] for r in rs], marker="o", label=name)
+            if name == "auto":  # say which algorithm auto chose at each size
+                for r in rs:
+                    ax.annotate(r["algorithm"], (r["size_bytes"], r["busbw_GBps"]), fontsize="x-small",
+                                textcoords="offset points", xytext=(3, -9))
         by_size = sorted({r["size_bytes"]: r for r in mine}.values(), key=lambda r: r["size_bytes"])
         ax.plot([r["size_bytes"] for r in by_size],
                 [r["busbw_GBps"] * r["time_s"] / r["lower_bound_s"] for r in by_size],

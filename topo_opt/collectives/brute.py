@@ -7,6 +7,8 @@ sub-network in proportion to the product of the lane counts along each path. Ste
 timed by progressive filling with completions. Meant for small fabrics (tests).
 """
 
+import weakref
+
 import networkx as nx
 import numpy as np
 
@@ -43,16 +45,17 @@ def _legs(net: Network, s: int, t: int, via: tuple[str, ...]):
     return legs
 
 
-_VIEWS: dict = {}
+_VIEWS: "weakref.WeakKeyDictionary[Network, dict]" = weakref.WeakKeyDictionary()
 
 
 def _view(net: Network, kinds: tuple[str, ...]) -> nx.Graph:
-    key = (id(net), kinds)
-    if key not in _VIEWS:
+    """The sub-graph of these edge kinds (the whole graph for none), cached per network."""
+    views = _VIEWS.setdefault(net, {})
+    if kinds not in views:
         g = net.graph
-        _VIEWS[key] = g if not kinds else g.edge_subgraph(
+        views[kinds] = g if not kinds else g.edge_subgraph(
             (u, v) for u, v, k in g.edges(data="kind") if k in kinds)
-    return _VIEWS[key]
+    return views[kinds]
 
 
 def _split(net: Network, g: nx.Graph, u: int, v: int, column: np.ndarray) -> float:

@@ -48,9 +48,9 @@ class Evaluator:
     model: str = "flow"
     brute_force: bool = False
     _cache: dict = field(default_factory=dict)
-    _routes: "_RouteStore" = None
+    _routes: "_RouteStore" = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._routes = _RouteStore(self.net)
 
     def run(self, schedule: Schedule) -> Timing:

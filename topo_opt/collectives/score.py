@@ -59,6 +59,8 @@ def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Seque
         grp = make_groups(net, groups)
     except GroupError as exc:
         raise InstanceError(where, "groups", str(exc)) from None
+    if grp.p < 2:
+        raise InstanceError(where, "groups", f"groups {grp.spec!r} hold one chip each: nothing to exchange")
     evaluator = Evaluator(net, grp, model)
     records = []
     for collective in collectives:
@@ -90,11 +92,12 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     g = ev.groups
     floor_s, _ = lower_bound_s(collective, size, ev.net, g)
     inj = injection_GBps(ev.net, g) * 1e9
-    candidates = []
+    candidates, reasons = [], {}
     for algorithm in ALGORITHMS:
         try:
             schedule = build_schedule(collective, algorithm, g.shape, size)
-        except NotApplicable:
+        except NotApplicable as exc:
+            reasons.setdefault(str(exc), []).append(algorithm)
             continue
         cheap = sum(s.repeat * (_alpha_floor_s(ev, s) + max(_largest(p) for p in s.parts) / inj)
                     for s in schedule.steps)
@@ -107,14 +110,16 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
             continue
         try:
             timing = ev.run(schedule)
-        except NotApplicable:
+        except NotApplicable as exc:
+            reasons.setdefault(str(exc), []).append(algorithm)
             continue
         alternatives[algorithm] = timing.time_s
         if best is None or _faster(algorithm, timing.time_s, best[0], best[1].time_s):
             best = (algorithm, timing, schedule)
     if best is None:
         raise InstanceError(ev.net.graph.graph.get("name") or "fabric", "algorithm",
-                            f"no algorithm can score {collective} on this fabric and group")
+                            f"no algorithm can score {collective} here: "
+                            + "; ".join(f"{', '.join(algs)}: {why}" for why, algs in reasons.items()))
     record = _record(ev, collective, best[0], size, best[2], best[1])
     record["auto"] = True
     record["alternatives"] = {a: alternatives[a] for a in ALGORITHMS if a in alternatives}
