@@ -2,8 +2,9 @@
 
 A step takes alpha + transfer (see `fluid`). Three ways to time it, all giving the same answer:
 
-- **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric:
-  one representative chip (`symmetric`), independent of the chip count;
+- **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric
+  (`symmetric`), or every chip to every other on a torus (`translation`): one representative
+  chip, whatever the chip count;
 - **per-flow** — everything else: the flows of every group are routed (`routing`) into a sparse
   (links x flows) matrix;
 - **brute-force** — every flow routed on its own with networkx into a dense matrix, timed by
@@ -99,15 +100,13 @@ class Evaluator:
     def _time(self, step: Step, scale: float):
         """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
-        if self._all_peers(step):
-            sizes = np.array([p.size_bytes for p in parts])
-            g = self.net.subnet().full
-            alpha, transfer, busy = all_peers_step(self.net.single_source(), g, self.net.links, sizes,
-                                                   self.model)
-            links = np.array(list(busy), dtype=np.int64)
-            return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
-        if self._symmetric(step):
-            alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
+        if self._all_peers(step) or self._symmetric(step):
+            if self._all_peers(step):
+                sizes = np.array([p.size_bytes for p in parts])
+                alpha, transfer, busy = all_peers_step(self.net.single_source(), self.net.subnet().full,
+                                                       self.net.links, sizes, self.model)
+            else:
+                alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
             links = np.array(list(busy), dtype=np.int64)
             return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
         src, dst, size, via = chip_flows(self.groups, parts)
