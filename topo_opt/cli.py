@@ -9,15 +9,17 @@ from typing import Any
 import click
 
 from topo_opt import __version__
-from topo_opt.errors import SolverError, TopoOptError
+from topo_opt.collectives import score_fabric
+from topo_opt.errors import InstanceError, SolverError, TopoOptError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import fabric_chip_count
-from topo_opt.io import read_instance, write_graph
+from topo_opt.io import read_instance, read_json, write_figure, write_graph
 from topo_opt.provisioning import provision
 from topo_opt.provisioning.text import format_provisioning
-from topo_opt.report import format_summary
+from topo_opt.report import format_scores, format_summary, plot_scores
 from topo_opt.solution import SolveOptions
+from topo_opt.units import parse_size_bytes
 from topo_opt.verify import verify_provisioning
 
 
@@ -92,6 +94,53 @@ def provision_command(instance: str, time_limit: float, seed: int, workers: int,
     if problems:
         raise SolverError("the provisioning plan fails its re-check: " + "; ".join(problems[:3]))
     click.echo(json.dumps(plan, indent=2) if as_json else format_provisioning(plan))
+
+def _scored_instance(target: str):
+    """An instance YAML, or a result JSON whose `instance.path` names one."""
+    if not target.endswith(".json"):
+        return read_instance(target)
+    data = read_json(target)
+    path = (data.get("instance") or {}).get("path") if isinstance(data, dict) else None
+    if not isinstance(path, str) or not path:
+        raise InstanceError(target, "instance.path", "missing: a result file names its instance there")
+    return read_instance(path)
+
+
+@main.command()
+@click.argument("target", metavar="INSTANCE|RESULT", type=click.Path(dir_okay=False))
+@click.option("--collective", "collectives", multiple=True,
+              help="all-reduce, reduce-scatter, all-gather, all-to-all, broadcast "
+                   "(repeatable; default: the workload's).")
+@click.option("--algorithm", "algorithms", multiple=True,
+              help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, "
+                   "ubmesh-xy or auto (repeatable; default auto).")
+@click.option("--size", "sizes", multiple=True,
+              help="Buffer per chip, e.g. 1GiB (repeatable; default: the workload's).")
+@click.option("--model", default="flow", show_default=True, help="flow (max-min fair sharing) or alpha-beta.")
+@click.option("--groups", default=None,
+              help="all (default), board, rack, pod, or a layout tp=8,pp=8,dp=128[@axis].")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Draw bus bandwidth against size to this image file.")
+@_reported
+def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...], sizes: tuple[str, ...],
+          model: str, groups: str | None, as_json: bool, plot: str | None) -> None:
+    """Time collectives on the fabric, against their bandwidth bounds."""
+    inst = _scored_instance(target)
+    try:
+        size_bytes = [parse_size_bytes(s) for s in sizes] or list(inst.workload.sizes)
+    except ValueError as exc:
+        raise InstanceError(target, "--size", str(exc)) from None
+    try:
+        records = score_fabric(build_fabric(inst), collectives or inst.workload.collectives, size_bytes,
+                               algorithms or ("auto",), model, groups)
+    except InstanceError as exc:
+        raise InstanceError(target, f"--{exc.field}", exc.message) from None
+    if plot:
+        write_figure(plot, plot_scores(records, inst.name))
+    click.echo(json.dumps(records, indent=2) if as_json else format_scores(records))
+    if plot and not as_json:
+        click.echo(f"plot written to {plot}")
 
 
 if __name__ == "__main__":

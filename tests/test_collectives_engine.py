@@ -1,0 +1,155 @@
+"""The fast engine (symmetric and per-flow) against the brute-force reference, and congestion."""
+
+import numpy as np
+import pytest
+
+from topo_opt.collectives import COLLECTIVES, score_fabric
+from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
+from topo_opt.collectives.brute import route_dense
+from topo_opt.collectives.engine import Evaluator, chip_flows
+from topo_opt.collectives.groups import Groups, make_groups
+from topo_opt.collectives.routing import network
+from topo_opt.collectives.schedule import GroupShape
+from topo_opt.fabric.clos import clos_fabric, rail_optimized_fabric
+from topo_opt.fabric.dims import dims_fabric
+from topo_opt.fabric.dragonfly import dragonfly_fabric
+from topo_opt.fabric.torus import torus_fabric
+from topo_opt.fabric.ubmesh import ubmesh_fabric
+from topo_opt.instance import ClosParams, DimSpec, DragonflyParams, UbMeshParams
+
+SIZE = 3 * 2**20 + 7
+
+
+def small_fabrics() -> dict:
+    """A small instance of every family and shape the scorer meets."""
+    return {
+        "dims-ring": dims_fabric((DimSpec("ring", 8, 50, 300),)),
+        "dims-mesh": dims_fabric((DimSpec("full-mesh", 6, 40, 200),)),
+        "dims-switch": dims_fabric((DimSpec("switch", 5, 30, 100),)),
+        "dims-mixed": dims_fabric((DimSpec("ring", 4, 50, 300), DimSpec("full-mesh", 3, 40, 200),
+                                   DimSpec("switch", 2, 30, 100))),
+        "torus": torus_fabric((4, 4), 50, 500),
+        "torus-twisted": torus_fabric((3, 6), 50, 500, twist=True),
+        "ubmesh-rack": ubmesh_fabric(UbMeshParams(board_npus=4, rack_boards=4, pod_rows=1, pod_cols=1,
+                                                  lanes_uplink=0), 27.78),
+        "ubmesh-pods": ubmesh_fabric(UbMeshParams(board_npus=2, rack_boards=2, pod_rows=2, pod_cols=2, pods=2,
+                                                  hrs_radix_lanes=32), 27.78),
+        "clos-fat-tree": clos_fabric(ClosParams(chips=16, radix=8, port_GBps=100)),
+        "clos-3-tier": clos_fabric(ClosParams(chips=16, radix=4, port_GBps=100, tiers=3)),
+        "clos-oversubscribed": clos_fabric(ClosParams(chips=24, radix=8, port_GBps=100, oversubscription=3)),
+        "clos-rail": rail_optimized_fabric(ClosParams(chips=16, radix=8, port_GBps=50,
+                                                      variant="rail-optimized", server_chips=4)),
+        "dragonfly": dragonfly_fabric(DragonflyParams(groups=3, routers_per_group=2, chips_per_router=2,
+                                                      global_links_per_router=1)),
+    }
+
+
+FABRICS = small_fabrics()
+
+
+def test_families_take_the_expected_path() -> None:
+    """Product views where the fabric is one (a non-blocking Clos acts as a switch), translations on
+    a twisted torus, plain shortest paths elsewhere."""
+    kind = {name: ("product" if network(g).view else "translations" if network(g).translations else "generic")
+            for name, g in FABRICS.items()}
+    assert kind["clos-rail"] == kind["clos-fat-tree"] == kind["ubmesh-pods"] == "product"
+    assert kind["torus-twisted"] == "translations"
+    assert kind["clos-oversubscribed"] == kind["dragonfly"] == "generic"
+
+
+def schedules(groups: Groups):
+    for collective in COLLECTIVES:
+        for algorithm in ALGORITHMS:
+            try:
+                yield collective, algorithm, build_schedule(collective, algorithm, groups.shape, SIZE)
+            except NotApplicable:
+                continue
+
+
+@pytest.mark.parametrize("name", sorted(FABRICS))
+def test_fast_path_matches_brute_force(name: str) -> None:
+    net = network(FABRICS[name])
+    groups = make_groups(net, None)
+    checked = 0
+    for model in ("flow", "alpha-beta"):
+        fast, brute = Evaluator(net, groups, model), Evaluator(net, groups, model, brute_force=True)
+        for collective, algorithm, schedule in schedules(groups):
+            want = brute.run(schedule).time_s
+            assert fast.run(schedule).time_s == pytest.approx(want, rel=1e-2), (collective, algorithm, model)
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("spec", ["x=4,y=4@x", "x=4,y=4@y", "a=2,b=8@b", "a=8,b=2@a"])
+def test_concurrent_groups_match_brute_force(spec: str) -> None:
+    net = network(FABRICS["torus"])
+    groups = make_groups(net, spec)
+    for model in ("flow", "alpha-beta"):
+        for collective, algorithm, schedule in schedules(groups):
+            want = Evaluator(net, groups, model, brute_force=True).run(schedule).time_s
+            assert Evaluator(net, groups, model).run(schedule).time_s == pytest.approx(want, rel=1e-2), \
+                (collective, algorithm, model)
+
+
+def _shares_a_link(net, groups: Groups, schedule) -> bool:
+    for step in schedule.steps:
+        src, dst, _, via = chip_flows(groups, list(step.parts))
+        for label, idx in via.items():
+            a, _ = route_dense(net, src[idx], dst[idx], label)
+            if ((a > 0).sum(axis=1) > 1).any():
+                return True
+    return False
+
+
+@pytest.mark.parametrize("name", ["dims-ring", "dims-mesh", "dims-switch", "torus", "ubmesh-rack",
+                                  "clos-fat-tree"])
+def test_flow_model_equals_alpha_beta_without_shared_links(name: str) -> None:
+    """Where no two flows of a step meet on a link, sharing cannot slow anything; elsewhere it
+    can only slow."""
+    net = network(FABRICS[name])
+    groups = make_groups(net, None)
+    exact = 0
+    for collective, algorithm, schedule in schedules(groups):
+        flow = Evaluator(net, groups, "flow").run(schedule).time_s
+        alone = Evaluator(net, groups, "alpha-beta").run(schedule).time_s
+        if _shares_a_link(net, groups, schedule):
+            assert flow >= alone * (1 - 1e-12), (collective, algorithm)
+        else:
+            assert flow == pytest.approx(alone, rel=1e-12), (collective, algorithm)
+            exact += 1
+    assert exact >= 3
+
+
+def test_schedules_too_large_to_route_are_refused_early() -> None:
+    """Pairwise on a 4,096-chip twisted torus has no symmetric form: refused before any routing."""
+    net = network(torus_fabric((8, 16, 32), 50, 500, twist=True))
+    groups = make_groups(net, None)
+    schedule = build_schedule("all-to-all", "pairwise", groups.shape, SIZE)
+    with pytest.raises(NotApplicable, match="16,773,120 chip flows"):
+        Evaluator(net, groups).run(schedule)
+
+
+def test_ring_against_the_torus_is_congested() -> None:
+    """A ring all-reduce over a 4x4 torus in chip order uses each link once; the same ring over a
+    shuffled chip order crosses links other flows use, and runs slower than alone."""
+    net = network(torus_fabric((4, 4), 50, 500))
+    shape = GroupShape((16,))
+    schedule = build_schedule("all-reduce", "ring", shape, SIZE)
+    times = {}
+    for name, order in (("follows", np.arange(16)), ("against", np.random.default_rng(7).permutation(16))):
+        groups = Groups(name, order[None, :], shape, None)
+        times[name] = {m: Evaluator(net, groups, m).run(schedule).time_s for m in ("flow", "alpha-beta")}
+    assert times["follows"]["flow"] == pytest.approx(times["follows"]["alpha-beta"], rel=1e-12)
+    assert times["against"]["flow"] > 1.2 * times["against"]["alpha-beta"]
+    assert times["against"]["flow"] > 1.2 * times["follows"]["flow"]
+
+
+def test_layout_against_the_torus_is_congested() -> None:
+    """Two rings of 32 on an 8x8 torus: four rows each (a=32,b=2@a), or every other chip
+    (u=2,v=32@v), whose hops of two chips cross links the other ring uses too: about twice the
+    transfer time once bandwidth dominates."""
+    graph = torus_fabric((8, 8), 50, 500)
+    follow, against = (score_fabric(graph, ["all-reduce"], [2**28], ["ring"], groups=g)[0]
+                       for g in ("a=32,b=2@a", "u=2,v=32@v"))
+    assert against["time_s"] > 1.8 * follow["time_s"]
+    assert against["bottleneck_utilization"] > 0.95

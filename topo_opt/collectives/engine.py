@@ -1,0 +1,226 @@
+"""Timing a schedule: each step routed and timed, steps summed; identical steps timed once.
+
+A step takes alpha + transfer (see `fluid`). Three ways to time it, all giving the same answer:
+
+- **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric
+  (`symmetric`), or every chip to every other on a torus (`translation`): one representative
+  chip, whatever the chip count;
+- **per-flow** — everything else: the flows of every group are routed (`routing`) into a sparse
+  (links x flows) matrix;
+- **brute-force** — every flow routed on its own with networkx into a dense matrix, timed by
+  progressive filling (`brute`); for tests on small fabrics.
+
+Steps are cached by content with bytes normalised, since time scales linearly with bytes when
+every flow of a step scales together: one routing serves every message size.
+"""
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import hstack
+
+from topo_opt.collectives import brute
+from topo_opt.collectives.algorithms import NotApplicable
+from topo_opt.collectives.fluid import transfer_time
+from topo_opt.collectives.groups import Groups
+from topo_opt.collectives.routing import Network
+from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
+from topo_opt.collectives.symmetric import symmetric_step
+from topo_opt.collectives.translation import all_peers_step
+
+MAX_FLOWS = 4_000_000  # chip flows a schedule may route one by one before it is refused
+MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries a batch of new flows may need
+
+
+@dataclass(frozen=True)
+class Timing:
+    time_s: float
+    busy_s: np.ndarray  # seconds each directed link is busy over the whole collective
+    steps: int
+    engine: str
+
+
+@dataclass(eq=False)
+class Evaluator:
+    net: Network
+    groups: Groups
+    model: str = "flow"
+    brute_force: bool = False
+    _cache: dict = field(default_factory=dict)
+    _routes: "_RouteStore" = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._routes = _RouteStore(self.net)
+
+    def run(self, schedule: Schedule) -> Timing:
+        total = 0.0
+        busy = np.zeros(len(self.net.links.tail))
+        engines = set()
+        self._prefetch(schedule)
+        for step in schedule.steps:
+            scale = _scale(step)
+            key = _key(step, scale)
+            if key not in self._cache:
+                self._cache[key] = self._time(step, scale)
+            alpha, transfer, links, seconds, engine = self._cache[key]
+            total += step.repeat * (alpha + scale * transfer)
+            np.add.at(busy, links, step.repeat * scale * seconds)
+            engines.add(engine)
+        return Timing(total, busy, sum(s.repeat for s in schedule.steps), "+".join(sorted(engines)))
+
+    def _symmetric(self, step: Step) -> bool:
+        return (not self.brute_force and self.groups.axes is not None
+                and all(isinstance(p, Shift) for p in step.parts))
+
+    def _all_peers(self, step: Step) -> bool:
+        """Every chip of the fabric sends to every other, on a fabric with translations."""
+        g = self.groups
+        return (not self.brute_force and self.net.translations is not None and g.count == 1
+                and g.p == self.net.chips
+                and all(isinstance(p, Shift) and p.offset == (STAR,) for p in step.parts))
+
+    def _prefetch(self, schedule: Schedule) -> None:
+        """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
+        if self.brute_force:
+            return
+        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s))
+                   and _key(s, _scale(s)) not in self._cache]
+        if not pending:
+            return
+        flows = sum(_flow_count(self.groups, p) for s in pending for p in s.parts)
+        if flows > MAX_FLOWS:
+            raise NotApplicable(f"{flows:,} chip flows in {len(pending):,} distinct steps are too many to "
+                                "route flow by flow (no symmetric form for this schedule on this fabric)")
+        src, dst, _, via = chip_flows(self.groups, [p for s in pending for p in s.parts])
+        for label, idx in via.items():
+            self._routes.get(label, src[idx], dst[idx])
+
+    def _time(self, step: Step, scale: float):
+        """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
+        parts = [_scaled(p, 1.0 / scale) for p in step.parts]
+        if self._all_peers(step) or self._symmetric(step):
+            if self._all_peers(step):
+                sizes = np.array([p.size_bytes for p in parts])
+                alpha, transfer, busy = all_peers_step(self.net.single_source(), self.net.subnet().full,
+                                                       self.net.links, sizes, self.model)
+            else:
+                alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
+            links = np.array(list(busy), dtype=np.int64)
+            return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
+        src, dst, size, via = chip_flows(self.groups, parts)
+        cap = self.net.links.capacity_GBps * 1e9
+        if self.brute_force:
+            a, latency = _dense(self.net, src, dst, via)
+            transfer = transfer_time(a, cap, size, self.model, exact=True)
+            engine = "brute-force"
+        else:
+            a, latency, order = self._sparse(src, dst, via)
+            size = size[order]
+            transfer = transfer_time(a, cap, size, self.model)
+            engine = "per-flow"
+        per_link = np.asarray(a @ size).ravel() / cap
+        used = np.flatnonzero(per_link > 0)
+        return float(latency.max(initial=0.0)) * 1e-9, transfer, used, per_link[used], engine
+
+    def _sparse(self, src, dst, via):
+        blocks, latency, order = [], [], []
+        for label, idx in via.items():
+            a, lat = self._routes.get(label, src[idx], dst[idx])
+            blocks.append(a)
+            latency.append(lat)
+            order.append(idx)
+        a = hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0].tocsr()
+        return a, np.concatenate(latency), np.concatenate(order)
+
+
+@dataclass(eq=False)
+class _RouteStore:
+    """Routes of every chip pair met so far, per `via`: each pair is routed once per evaluator."""
+
+    net: Network
+    keys: dict = field(default_factory=dict)  # via -> sorted pair keys (src * nodes + dst)
+    columns: dict = field(default_factory=dict)  # via -> (links x pairs) CSC matrix
+    latency: dict = field(default_factory=dict)  # via -> latency_ns per pair
+
+    def get(self, via: tuple[str, ...], src: np.ndarray, dst: np.ndarray):
+        n = self.net.links.nodes
+        key = src * n + dst
+        have = self.keys.get(via, np.zeros(0, dtype=np.int64))
+        pos = np.minimum(np.searchsorted(have, key), max(len(have) - 1, 0))
+        known = (have[pos] == key) if len(have) else np.zeros(len(key), dtype=bool)
+        missing = np.unique(key[~known]) if not known.all() else np.zeros(0, dtype=np.int64)
+        if missing.size:
+            if self.net.hops_estimate(missing // n, missing % n) > MAX_ROUTE_ENTRIES:
+                raise NotApplicable(f"a step of {missing.size:,} new flows is too large to route flow by "
+                                    "flow (no symmetric form for this schedule on this fabric)")
+            routes = self.net.route(missing // n, missing % n, via)
+            new = routes.matrix(len(self.net.links.tail)).tocsc()
+            every = np.concatenate([have, missing])
+            order = np.argsort(every, kind="stable")
+            matrix = hstack([self.columns[via], new]).tocsc() if have.size else new
+            self.columns[via] = matrix[:, order]
+            self.latency[via] = np.concatenate([self.latency.get(via, np.zeros(0)), routes.latency_ns])[order]
+            self.keys[via] = every[order]
+        pos = np.searchsorted(self.keys[via], key)
+        return self.columns[via][:, pos], self.latency[via][pos]
+
+
+def _flow_count(g: Groups, part) -> int:
+    if isinstance(part, Shift):
+        star = math.prod(k - 1 for k, o in zip(g.shape.shape, part.offset, strict=True) if o == STAR)
+        return g.p * star * g.count
+    return len(part.src) * g.count
+
+
+def chip_flows(g: Groups, parts: list):
+    """Chip-level flows of every group: (src, dst, bytes, {via: flow indices})."""
+    src, dst, size, via = [], [], [], {}
+    count = 0
+    for part in parts:
+        if isinstance(part, Shift):
+            s, d = shift_pairs(g.shape.shape, part)
+            b = np.full(len(s), part.size_bytes)
+        else:
+            s, d, b = part.src, part.dst, part.size_bytes
+        src.append(g.chips[:, s].ravel())
+        dst.append(g.chips[:, d].ravel())
+        size.append(np.tile(b, g.count))
+        via.setdefault(part.via, []).append(np.arange(count, count + len(s) * g.count))
+        count += len(s) * g.count
+    src, dst, size = np.concatenate(src), np.concatenate(dst), np.concatenate(size)
+    return src, dst, size, {label: np.concatenate(idx) for label, idx in via.items()}
+
+
+def _dense(net: Network, src, dst, via):
+    a = np.zeros((len(net.links.tail), len(src)))
+    latency = np.zeros(len(src))
+    for label, idx in via.items():
+        a[:, idx], latency[idx] = brute.route_dense(net, src[idx], dst[idx], label)
+    return a, latency
+
+
+def _scale(step: Step) -> float:
+    """The step's largest flow, in bytes: steps are timed per unit of it."""
+    return max(float(p.size_bytes) if isinstance(p, Shift) else float(p.size_bytes.max()) for p in step.parts)
+
+
+def _scaled(part, factor: float):
+    if isinstance(part, Shift):
+        return Shift(part.offset, part.size_bytes * factor, part.via)
+    return Explicit(part.src, part.dst, part.size_bytes * factor, part.via)
+
+
+def _key(step: Step, scale: float) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in step.parts:
+        if isinstance(part, Shift):
+            h.update(repr((part.offset, round(part.size_bytes / scale, 12), part.via)).encode())
+        else:
+            h.update(part.src.tobytes())
+            h.update(part.dst.tobytes())
+            h.update(np.round(part.size_bytes / scale, 12).tobytes())
+            h.update(repr(part.via).encode())
+        h.update(b"|")
+    return h.digest()

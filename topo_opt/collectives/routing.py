@@ -1,0 +1,289 @@
+"""Routing of chip-to-chip flows onto directed links, as sparse (link, flow, fraction) entries.
+
+Two policies:
+
+- **shortest paths** (every family): a flow s -> t is split over all minimum-hop paths in
+  proportion to their multiplicity, a bundle of m lanes counting as m parallel links (`paths`).
+  A chip with a single link into the network (a leaf of a Clos, a router port) is routed from
+  its switch, so BFS runs over switches only; on a torus, one BFS from chip 0 serves every chip
+  (`translation`).
+- **dimension order** (product fabrics): a flow corrects its coordinates one dimension at a
+  time, in the fabric's dimension order unless the schedule names dimensions to take first
+  (`via`); a ring hop goes the shorter way round (split evenly on a tie), a full-mesh hop takes
+  the direct link, a switch hop takes the shortest paths of the dimension's own sub-network
+  (for UB-Mesh's uplink: chip -> HRS leaf -> spines -> leaf -> chip).
+"""
+
+import math
+import weakref
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from topo_opt.collectives.paths import concat, node_pairs, ragged
+from topo_opt.collectives.topology import (
+    UBMESH_AXES,
+    UBMESH_KINDS,
+    Dim,
+    LinkTable,
+    ProductView,
+    SubNet,
+    link_table,
+    subnet,
+)
+from topo_opt.collectives.translation import (
+    SingleSource,
+    Translations,
+    single_source,
+    torus_translations,
+    translated_routes,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Routes:
+    """Sparse incidence of flows on links: link `link[i]` carries `frac[i]` of flow `flow[i]`."""
+
+    flow: np.ndarray
+    link: np.ndarray
+    frac: np.ndarray
+    latency_ns: np.ndarray  # per flow: the longest of its shortest paths
+
+    def matrix(self, links: int) -> csr_matrix:
+        """(links x flows) matrix of fractions; duplicate entries (a flow crossing a link twice) add."""
+        return csr_matrix((self.frac, (self.link, self.flow)), shape=(links, len(self.latency_ns)))
+
+
+
+def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
+    """Shortest-path routes of chip pairs s[i] != t[i] inside `sub`: (flow, link, frac, latency_ns)."""
+    s, t = np.asarray(s, dtype=np.int64), np.asarray(t, dtype=np.int64)
+    att_s, att_t = sub.attach[s], sub.attach[t]
+    viaswitch = (att_s >= 0) & (att_t >= 0)
+    parts, latency = [], np.zeros(len(s))
+    direct = np.flatnonzero(~viaswitch)
+    if direct.size:
+        g = sub.full
+        flow, link, frac, lat = node_pairs(g, g.local(s[direct]), g.local(t[direct]), links)
+        parts.append((direct[flow], link, frac))
+        latency[direct] = lat
+    idx = np.flatnonzero(viaswitch)
+    if idx.size:
+        first, last = sub.attach_link[s[idx]], sub.detach_link[t[idx]]
+        parts.append((idx, first, np.ones(idx.size)))
+        parts.append((idx, last, np.ones(idx.size)))
+        latency[idx] = links.latency_ns[first] + links.latency_ns[last]
+        cross = att_s[idx] != att_t[idx]
+        pairs, which = np.unique(np.stack([att_s[idx][cross], att_t[idx][cross]], axis=1), axis=0,
+                                 return_inverse=True)
+        which = which.ravel()
+        if len(pairs):
+            g = sub.core
+            pflow, plink, pfrac, plat = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
+            order = np.argsort(pflow, kind="stable")
+            pflow, plink, pfrac = pflow[order], plink[order], pfrac[order]
+            starts = np.searchsorted(pflow, np.arange(len(pairs)))
+            counts = np.searchsorted(pflow, np.arange(len(pairs)), side="right") - starts
+            owner, pos = ragged(starts[which], counts[which])
+            members = idx[cross]
+            parts.append((members[owner], plink[pos], pfrac[pos]))
+            latency[members] += plat[which]
+    flow, link, frac = concat(parts)
+    return flow, link, frac, latency
+
+
+@dataclass(eq=False)
+class Network:
+    """A graph's link table, product view and the sub-networks used for routing (cached)."""
+
+    graph: nx.Graph
+    links: LinkTable
+    view: ProductView | None = None
+    translations: Translations | None = None
+    _subnets: dict = field(default_factory=dict)
+    _single: SingleSource | None = None
+
+    def subnet(self, kinds: tuple[str, ...] = ()) -> SubNet:
+        if kinds not in self._subnets:
+            self._subnets[kinds] = subnet(self.links, kinds)
+        return self._subnets[kinds]
+
+    @property
+    def chips(self) -> int:
+        return self.links.chips
+
+    def route(self, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...] = ()) -> Routes:
+        """Routes of chip flows src[i] != dst[i]: dimension order on product fabrics, else shortest paths."""
+        src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+        if self.view is None:
+            if via:
+                raise ValueError(f"routing via {via} needs a product fabric")
+            if self.translations is not None:
+                flow, link, frac, lat = translated_routes(self.single_source(), self.subnet().full,
+                                                          self.links, src, dst)
+            else:
+                flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
+            return Routes(flow, link, frac, lat)
+        return _dimension_order(self, src, dst, via)
+
+    def single_source(self) -> SingleSource:
+        """Distances and path counts from chip 0, for a fabric with translations."""
+        if self._single is None:
+            self._single = single_source(self.subnet().full, self.translations)
+        return self._single
+
+    def hops_estimate(self, src: np.ndarray, dst: np.ndarray) -> int:
+        """Upper estimate of the (link, flow) entries routing would create (to refuse huge steps)."""
+        if self.view is None:
+            return 8 * len(src)
+        sizes = np.array(self.view.sizes)
+        strides = self.view.strides
+        delta = (dst[:, None] // strides - src[:, None] // strides) % sizes
+        per_axis = np.where(delta > 0, np.minimum(delta, sizes - delta), 0)
+        return int(per_axis.sum()) * 2 + 8 * len(src)
+
+
+def network(graph: nx.Graph) -> Network:
+    """The scorer's view of a graph, cached per graph object (graphs are not mutated after build)."""
+    net = _NETWORKS.get(graph)
+    if net is None:
+        net = Network(graph, link_table(graph))
+        net.view = _product_view(net)
+        net.translations = torus_translations(graph, net.links) if net.view is None else None
+        _NETWORKS[graph] = net
+    return net
+
+
+_NETWORKS: "weakref.WeakKeyDictionary[nx.Graph, Network]" = weakref.WeakKeyDictionary()
+
+
+# A non-blocking Clos acts as a switch: only the chips' own links can saturate. Rail-optimized
+# fabrics are a product of the server's switch (axis 0, the local rank) and the rail network
+# (axis 1, the server): a flow first moves to the destination's rail inside its server, then
+# crosses that rail (as NCCL's PXN does).
+_CLOS_DIMS = {
+    "fat-tree": (("fabric", (0,), ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core")),),
+    "rail-optimized": (("server", (0,), ("server",)), ("rail", (1,), ("chip-leaf", "leaf-spine"))),
+}
+
+
+def _product_view(net: Network) -> ProductView | None:
+    """The product structure of a dims / torus / ub-mesh fabric or of a non-blocking Clos, or None."""
+    graph = net.graph
+    records = graph.graph.get("dims")
+    family = graph.graph.get("family")
+    clos = family == "clos" and graph.graph.get("oversubscription", 2) <= 1
+    if not clos and (not records or family not in ("dims", "torus", "ub-mesh")):
+        return None
+    chips = net.chips
+    coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
+    sizes = tuple(int(s) for s in coords.max(axis=0) + 1)
+    if clos:
+        specs = _CLOS_DIMS[graph.graph["variant"]]
+        dims = [_make_dim(net, name, "switch", axes, sizes, kinds) for name, axes, kinds in specs]
+        return ProductView(sizes, tuple(dims), ())
+    dims = []
+    for i, rec in enumerate(records):
+        name = rec["kind"]
+        axis = UBMESH_AXES[name] if family == "ub-mesh" else i
+        kinds = UBMESH_KINDS.get(name, (name,)) if family == "ub-mesh" else (name,)
+        dims.append(_make_dim(net, name, rec["shape"], (axis,), sizes, kinds))
+    extras = []
+    if family == "ub-mesh" and (net.links.kind == "lrs").any():
+        extras.append(_make_dim(net, "lrs", "switch", (0, 1), sizes, ("lrs",), virtual=True))
+    return ProductView(sizes, tuple(dims), tuple(extras))
+
+
+def _make_dim(net: Network, name: str, shape: str, axes: tuple[int, ...], sizes: tuple[int, ...],
+              kinds: tuple[str, ...], virtual: bool = False) -> Dim:
+    """Bandwidth and latency read from the graph: the chips' links of these kinds (uniform per
+    dimension in every generator); a switch dimension's latency is the longer of the routed paths
+    from chip 0 to its nearest and its farthest neighbour along the axes (the same switch, or
+    across the switch network's top tier)."""
+    links = net.links
+    mask = np.isin(links.kind, kinds) & (links.tail < links.chips)
+    size = math.prod(sizes[a] for a in axes)
+    bw = float(links.capacity_GBps[mask].min())
+    if shape != "switch":
+        return Dim(name, shape, axes, size, bw, float(links.latency_ns[mask].max()), kinds, virtual)
+    stride = int(np.cumprod((1,) + sizes[:-1])[axes[0]])
+    far = stride * (sizes[axes[-1]] - 1) * (math.prod(sizes[a] for a in axes[:-1]) if len(axes) > 1 else 1)
+    *_, lat = route_pairs(net.subnet(kinds), np.array([0, 0]), np.array([stride, max(far, stride)]), links)
+    return Dim(name, shape, axes, size, bw, float(lat.max()), kinds, virtual)
+
+
+def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...]) -> Routes:
+    view = net.view
+    strides, sizes = view.strides, np.array(view.sizes)
+    cur = (src[:, None] // strides) % sizes
+    goal = (dst[:, None] // strides) % sizes
+    order = [view.dim(v) for v in via] + [d for d in view.dims if d.name not in via]
+    parts, latency = [], np.zeros(len(src))
+    for dim in order:
+        axes = list(dim.axes)
+        idx = np.flatnonzero((cur[:, axes] != goal[:, axes]).any(axis=1))
+        if not idx.size:
+            continue
+        here = cur[idx] @ strides
+        cur[np.ix_(idx, axes)] = goal[np.ix_(idx, axes)]
+        there = cur[idx] @ strides
+        flow, link, frac, lat = _hop(net, dim, here, there)
+        parts.append((idx[flow], link, frac))
+        latency[idx] += lat
+    flow, link, frac = concat(parts)
+    return Routes(flow, link, frac, latency)
+
+
+def _hop(net: Network, dim: Dim, here: np.ndarray, there: np.ndarray):
+    """Links of one hop along `dim` (chips differ only in the dimension's axes)."""
+    links = net.links
+    if dim.shape == "full-mesh" or (dim.shape == "ring" and dim.size == 2):
+        link = links.ids(here, there)
+        return np.arange(len(here)), link, np.ones(len(here)), links.latency_ns[link]
+    if dim.shape == "switch":
+        return route_pairs(net.subnet(dim.kinds), here, there, links)
+    axis, k = dim.axes[0], dim.size
+    stride = int(net.view.strides[axis])
+    pos = (here // stride) % k
+    delta = ((there // stride) % k - pos) % k
+    cw_hops = np.where(delta <= k - delta, delta, 0)
+    ccw_hops = np.where(delta >= k - delta, k - delta, 0)
+    frac = np.where(2 * delta == k, 0.5, 1.0)
+    parts, lat_cw, lat_ccw = [], np.zeros(len(here)), np.zeros(len(here))
+    base = here - pos * stride
+    for hops, sign, lat in ((cw_hops, 1, lat_cw), (ccw_hops, -1, lat_ccw)):
+        for j in range(int(hops.max(initial=0))):
+            m = np.flatnonzero(hops > j)
+            u = base[m] + ((pos[m] + sign * j) % k) * stride
+            v = base[m] + ((pos[m] + sign * (j + 1)) % k) * stride
+            link = links.ids(u, v)
+            parts.append((m, link, frac[m]))
+            lat[m] += links.latency_ns[link]
+    flow, link, f = concat(parts)
+    return flow, link, f, np.maximum(lat_cw, lat_ccw)
+
+
+def dor_latency_ns(view: ProductView, axes: tuple[int, ...], offsets: np.ndarray,
+                   via: tuple[str, ...]) -> np.ndarray:
+    """Path latency (ns) of dimension-order routes from rank-digit offsets (flows x digits), no routing.
+
+    A ring digit d costs min(d, k-d) hops, a full-mesh digit one hop, a switch its path; a virtual
+    dimension named in `via` replaces the digits it spans.
+    """
+    offsets = np.asarray(offsets)
+    latency = np.zeros(len(offsets))
+    done = np.zeros(offsets.shape, dtype=bool)
+    for dim in [view.dim(v) for v in via] + [d for d in view.dims if d.name not in via]:
+        if not all(a in axes for a in dim.axes):
+            continue
+        digits = [axes.index(a) for a in dim.axes]
+        moves = (offsets[:, digits] != 0).any(axis=1) & ~done[:, digits].any(axis=1)
+        done[:, digits] |= moves[:, None]
+        if dim.shape == "ring" and dim.size > 2:
+            o = offsets[:, digits[0]] % dim.size
+            latency += moves * np.minimum(o, dim.size - o) * dim.hop_latency_ns
+        else:
+            latency += moves * dim.hop_latency_ns
+    return latency
