@@ -2,8 +2,11 @@
 
 import functools
 import json
+import signal
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,10 +17,23 @@ from topo_opt.errors import InstanceError, SolverError, TopoOptError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import fabric_chip_count
-from topo_opt.io import read_instance, read_json, write_figure, write_graph
+from topo_opt.compare import compare_csv, compare_table, design_metrics
+from topo_opt.io import (
+    existing_result_instance,
+    file_sha256,
+    png_data_uri,
+    read_instance,
+    read_json,
+    write_figure,
+    write_graph,
+    write_json_atomic,
+    write_text_atomic,
+)
+from topo_opt.pipeline import result_errors
+from topo_opt.pipeline import solve as run_pipeline
 from topo_opt.provisioning import provision
 from topo_opt.provisioning.text import format_provisioning
-from topo_opt.report import format_scores, format_summary, plot_scores
+from topo_opt.report import format_scores, format_solve, format_summary, plot_scores, report_figures, report_html
 from topo_opt.solution import SolveOptions
 from topo_opt.units import parse_size_bytes
 from topo_opt.verify import verify_provisioning
@@ -76,13 +92,23 @@ def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
         click.echo(f"graph written to {out}")
 
 
+def _solver_options(default_time_limit_s: float) -> Callable:
+    """--time-limit, --seed and --workers, the same on every solver command."""
+
+    def decorate(func: Callable) -> Callable:
+        func = click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+                            help="Solver threads.")(func)
+        func = click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")(func)
+        return click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+                            default=default_time_limit_s, show_default=True,
+                            help="Solver time limit in seconds.")(func)
+
+    return decorate
+
+
 @main.command("provision")
 @click.argument("instance", type=click.Path(dir_okay=False))
-@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, help="Solver time limit in seconds.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Solver threads offered (SCIP, the MIP solver, uses one).")
+@_solver_options(default_time_limit_s=30.0)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and bill of materials as JSON.")
 @_reported
 def provision_command(instance: str, time_limit: float, seed: int, workers: int, as_json: bool) -> None:
@@ -141,6 +167,91 @@ def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...]
     click.echo(json.dumps(records, indent=2) if as_json else format_scores(records))
     if plot and not as_json:
         click.echo(f"plot written to {plot}")
+
+
+def _progress_printer(quiet: bool) -> Callable[[str], None]:
+    """Stage progress on stderr when it is a terminal; silent with --quiet or when piped."""
+    start = time.perf_counter()
+    show = not quiet and sys.stderr.isatty()
+
+    def emit(message: str) -> None:
+        if show:
+            click.echo(f"[{time.perf_counter() - start:7.1f} s] {message}", err=True)
+
+    return emit
+
+
+def _interrupt_on_sigterm() -> None:
+    """A kill (SIGTERM) unwinds like Ctrl-C, so the atomic writer removes its temp file."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Result file [default: results/NAME.json].")
+@_solver_options(default_time_limit_s=60.0)
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--force", is_flag=True, help="Overwrite a result file that holds another instance's result.")
+@_reported
+def solve(instance: str, out: str | None, time_limit: float, seed: int, workers: int, quiet: bool,
+          force: bool) -> None:
+    """Run every stage (fabric, placement, provisioning, scoring) and write the result file."""
+    _interrupt_on_sigterm()
+    inst = read_instance(instance)
+    target = out or f"results/{inst.name}.json"
+    existing = existing_result_instance(target)
+    if existing is not None and existing != inst.name and not force:
+        raise InstanceError(target, "--out", f"holds the result of instance {existing!r}, not {inst.name!r}; "
+                                             "pass --force to overwrite it")
+    result = run_pipeline(inst, file_sha256(instance), SolveOptions(time_limit, seed, workers),
+                          _progress_printer(quiet))
+    problems = result_errors(result)
+    if problems:
+        raise SolverError(f"the result does not match its schema: {problems[0]}")
+    write_json_atomic(target, result)
+    click.echo(format_solve(result, target))
+
+
+def _read_result(path: str) -> dict:
+    result = read_json(path)
+    if not isinstance(result, dict) or "schema_version" not in result or "instance" not in result:
+        raise InstanceError(path, "schema_version", "is not a topo-opt result file (run `topo-opt solve` first)")
+    return result
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of per-design metrics.")
+@_reported
+def compare(results: tuple[str, ...], as_csv: bool, as_json: bool) -> None:
+    """Compare result files side by side: a column per design."""
+    loaded = [_read_result(p) for p in results]
+    if as_json:
+        click.echo(json.dumps([design_metrics(r) for r in loaded], indent=2))
+    else:
+        click.echo(compare_csv(loaded) if as_csv else compare_table(loaded), nl=not as_csv)
+
+
+@main.command()
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Report directory [default: results/NAME-report].")
+@_reported
+def report(result: str, out_dir: str | None) -> None:
+    """Write PNG figures and one self-contained HTML page for a result file."""
+    data = _read_result(result)
+    directory = Path(out_dir or f"results/{data['instance']['name']}-report")
+    images = {}
+    for name, title, figure in report_figures(data):
+        png = write_figure(directory / f"{name}.png", figure)
+        images[title] = png_data_uri(png)
+    page = write_text_atomic(directory / "index.html", report_html(data, images))
+    click.echo(f"report written to {page} ({len(images)} figures)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from importlib import resources
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +84,6 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return _write_atomic(Path(path), text.encode("utf-8"))
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    return _write_atomic(Path(path), data)
-
-
 def png_data_uri(path: str | os.PathLike) -> str:
     """A PNG file as a data URI, so an HTML report is one self-contained file."""
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
@@ -127,16 +124,9 @@ def _scalar(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) else json.dumps(value)
 
 
-def write_figure(path: str | os.PathLike, figure: Any) -> Path:
+def write_figure(path: str | os.PathLike, figure: Any, dpi: int = 120) -> Path:
     """Save a matplotlib figure (format from the suffix, e.g. .png) atomically, like results."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        figure.savefig(tmp, dpi=120)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    buffer = BytesIO()
+    figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi)
+    return _write_atomic(target, buffer.getvalue())

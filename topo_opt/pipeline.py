@@ -11,18 +11,25 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from importlib import metadata
 
+import jsonschema
+
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
 from topo_opt.errors import SolverError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import Instance
+from topo_opt.io import read_result_schema
 from topo_opt.placement import place
 from topo_opt.provisioning import provision
-from topo_opt.solution import SolveOptions
+from topo_opt.solution import SolveOptions, StageReport
 from topo_opt.verify import verify_placement, verify_provisioning
 
 SCHEMA_VERSION = "1.0"
+# Sizes every result is scored at, besides the workload's: a sweep for the busbw-vs-size figure,
+# and 1 GiB, the size `compare` reports.
+SWEEP_SIZES_BYTES = (2**10, 2**15, 2**20, 2**25, 2**30, 2**32)
+ALWAYS_SCORED = ("all-reduce", "all-to-all")
 PLACEMENT_SHARE = 0.55
 PROVISIONING_SHARE = 0.40
 # Timing and provenance-of-run fields: everything else in a result is a function of instance and options.
@@ -50,22 +57,19 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
     fabric_wall = time.perf_counter() - t0
     progress(f"fabric: {fabric_summary['chips']:,} chips, {fabric_summary['links']:,} links ({fabric_wall:.1f} s)")
 
-    progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
-    placement = place(instance, graph, stage_options(options, PLACEMENT_SHARE))
-    placement_dict = placement.to_dict()
-    _check("placement", verify_placement(instance, graph, placement_dict))
-    progress(f"placement: {_status_line(placement.report)}")
-
-    progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
-    provisioning = provision(instance, graph, stage_options(options, PROVISIONING_SHARE),
-                             slot_of_cabinet=placement.slot_of_cabinet)
-    provisioning_dict = provisioning.to_dict()
-    _check("provisioning", verify_provisioning(instance, graph, provisioning_dict))
-    progress(f"provisioning: {_status_line(provisioning.report)}")
+    if instance.has_physical:
+        placement_report, placement_dict, provisioning_report, provisioning_dict = _physical_stages(
+            instance, graph, options, progress)
+    else:
+        progress("placement, provisioning: not run (the instance has no physical sections)")
+        placement_report = provisioning_report = None
+        placement_dict = provisioning_dict = {"not_run": "the instance has no chip, cabinets, floor or media sections"}
 
     progress("scoring: collectives")
     t0 = time.perf_counter()
-    scores = score_fabric(graph, instance.workload.collectives, instance.workload.sizes)
+    collectives = tuple(dict.fromkeys(instance.workload.collectives + ALWAYS_SCORED))
+    sizes = tuple(sorted(set(instance.workload.sizes) | set(SWEEP_SIZES_BYTES)))
+    scores = score_fabric(graph, collectives, sizes)
     scoring_wall = time.perf_counter() - t0
     progress(f"scoring: {len(scores)} records ({scoring_wall:.1f} s)")
 
@@ -81,16 +85,59 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
                        "networkx": metadata.version("networkx")},
         "stages": {
             "fabric": {"stage": "fabric", "status": "DONE", "wall_s": fabric_wall},
-            "placement": placement.report.to_dict(),
-            "provisioning": provisioning.report.to_dict(),
+            "placement": _report_dict("placement", placement_report, options),
+            "provisioning": _report_dict("provisioning", provisioning_report, options),
             "scoring": {"stage": "scoring", "status": "DONE", "wall_s": scoring_wall, "records": len(scores)},
         },
         "fabric": fabric_summary,
+        "floor": floor_summary(instance, placement_dict),
         "placement": placement_dict,
         "provisioning": provisioning_dict,
         "scores": scores,
         "wall_s": time.perf_counter() - start,
     }
+
+
+def _physical_stages(instance: Instance, graph, options: SolveOptions, progress: Progress) -> tuple:
+    progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
+    placement = place(instance, graph, stage_options(options, PLACEMENT_SHARE))
+    placement_dict = placement.to_dict()
+    _check("placement", verify_placement(instance, graph, placement_dict))
+    progress(f"placement: {_status_line(placement.report)}")
+
+    progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
+    provisioning = provision(instance, graph, stage_options(options, PROVISIONING_SHARE),
+                             slot_of_cabinet=placement.slot_of_cabinet)
+    provisioning_dict = provisioning.to_dict()
+    _check("provisioning", verify_provisioning(instance, graph, provisioning_dict))
+    progress(f"provisioning: {_status_line(provisioning.report)}")
+    return placement.report, placement_dict, provisioning.report, provisioning_dict
+
+
+def _report_dict(stage: str, report: StageReport | None, options: SolveOptions) -> dict:
+    """A stage's report, or an honest NOT_RUN one."""
+    if report is not None:
+        return report.to_dict()
+    return StageReport(stage, "NOT_RUN", None, None, None, "not run: no physical sections", 0.0,
+                       options.time_limit_s, options.seed, options.workers).to_dict()
+
+
+def floor_summary(instance: Instance, placement_dict: dict) -> dict | None:
+    """Floor geometry and use, so reports and `compare` need only the result file."""
+    floor = instance.floor
+    if floor is None:
+        return None
+    return {"rows": floor.rows, "slots_per_row": floor.slots_per_row, "slots": floor.rows * floor.slots_per_row,
+            "slots_used": len(placement_dict.get("cabinets", [])),
+            "slot_width_m": floor.slot_width_m, "row_pitch_m": floor.row_pitch_m,
+            "area_m2": floor.rows * floor.row_pitch_m * floor.slots_per_row * floor.slot_width_m,
+            "cooling_zones": [asdict(z) for z in floor.cooling_zones]}
+
+
+def result_errors(result: dict) -> list[str]:
+    """Violations of the shipped JSON Schema (empty = valid)."""
+    validator = jsonschema.Draft202012Validator(read_result_schema())
+    return [f"{'.'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in validator.iter_errors(result)]
 
 
 def _status_line(report) -> str:

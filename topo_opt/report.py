@@ -1,7 +1,6 @@
 """Human-readable tables of results, the report page and its figures."""
 
 from html import escape
-from io import BytesIO
 
 from topo_opt.compare import METRICS, design_metrics
 
@@ -30,24 +29,12 @@ def format_summary(s: dict) -> str:
 
 # --- report page: figures as PNG bytes and one self-contained HTML page -----------------------------
 
-def figure_png_bytes(fig) -> bytes:
-    """Render a matplotlib figure to PNG bytes (io.py writes them) and close it."""
-    import matplotlib.pyplot as plt
-
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def bom_figure(bom: dict):
     """Two bars: network cost by part, and power by part (compute shown for scale)."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_cost, ax_power) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax_cost, ax_power = fig.subplots(1, 2)
     costs = bom.get("cost_breakdown_usd", {})
     ax_cost.barh(list(costs), [v / 1e6 for v in costs.values()], color="#4C72B0")
     ax_cost.set_xlabel("network cost (million USD)")
@@ -59,7 +46,6 @@ def bom_figure(bom: dict):
     ax_power.set_xlabel("power (kW, log scale)")
     ax_power.set_title(f"network power {bom.get('network_power_kw', 0):,.0f} kW "
                        f"({bom.get('network_power_share', 0):.1%} of the whole)")
-    fig.tight_layout()
     return fig
 
 
@@ -108,6 +94,8 @@ time limit {result['options']['time_limit_s']} s, seed {result['options']['seed'
 <h2>Bill of materials</h2>{_html_table(["item", "value"], bom_rows)}
 </body></html>
 """
+
+
 def format_scores(records: list[dict]) -> str:
     """Score records as printed by `topo-opt score` (one line per collective, algorithm and size)."""
     from topo_opt.units import format_size
@@ -174,3 +162,35 @@ def plot_scores(records: list[dict], title: str = ""):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
     return fig
+
+
+def format_solve(result: dict, path: str) -> str:
+    """What `topo-opt solve` prints: per-stage status and the design's key figures."""
+    lines = [f"{result['instance']['name']}: {result['instance']['chips']:,} chips ({result['instance']['family']})"]
+    for name, stage in result["stages"].items():
+        extra = ""
+        if stage.get("objective") is not None:
+            extra = f", objective {stage['objective']:,.0f}, bound {_fmt(stage['bound'])}, gap {_fmt(stage['gap'])}"
+        lines.append(f"  {name:<13} {stage['status']}{extra} ({stage['wall_s']:.1f} s)")
+    metrics = design_metrics(result)
+    for key, label, fmt in METRICS:
+        if key in ("family", "chips", "placement_status", "placement_gap") or metrics[key] is None:
+            continue
+        lines.append(f"  {label:<31} {fmt.format(metrics[key])}")
+    lines.append(f"result written to {path}")
+    return "\n".join(lines)
+
+
+def report_figures(result: dict) -> list[tuple[str, str, object]]:
+    """(file stem, title, matplotlib figure) for every figure the result supports."""
+    name = result["instance"]["name"]
+    figures = []
+    if result.get("floor") and "cabinets" in result["placement"]:
+        figures.append(("floor", "floor plan: cabinets by kW, cooling zones, optical links",
+                        floor_figure(result)))
+    figures.append(("collectives", "bus bandwidth against message size, with the bound",
+                    plot_scores(result["scores"], name)))
+    bom = (result.get("provisioning") or {}).get("bom")
+    if bom:
+        figures.append(("bom", "network cost and power breakdown", bom_figure(bom)))
+    return figures
