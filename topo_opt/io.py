@@ -98,3 +98,18 @@ def _graphml_safe(graph: nx.Graph) -> nx.Graph:
 
 def _scalar(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) else json.dumps(value)
+
+
+def write_figure(path: str | os.PathLike, figure: Any) -> Path:
+    """Save a matplotlib figure (format from the suffix, e.g. .png) atomically like results."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        figure.savefig(tmp, dpi=150, bbox_inches="tight")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -35,8 +35,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd
-from topo_opt.placement.search import anneal
 from topo_opt.placement.problem import PlacementProblem, problem_from_parts
+from topo_opt.placement.search import anneal
 from topo_opt.units import scale_int
 
 TEMPLATE_MAX_CABINETS = 32
@@ -54,13 +54,13 @@ class Template:
 
 
 def group_members(problem: PlacementProblem) -> tuple[list[np.ndarray], np.ndarray] | None:
-    """Compute cabinets of each group and the loose (other) cabinets; None when the fabric has no usable groups."""
+    """Compute cabinets of each group and the loose (other) cabinets; None without usable groups."""
     groups: dict[int, list[int]] = defaultdict(list)
     for c in problem.cabinets:
         if c.kind == "compute":
             groups[c.group].append(c.index)
     members = [np.array(v) for _, v in sorted(groups.items())]
-    if len(members) < 2 or max(len(m) for m in members) > TEMPLATE_MAX_CABINETS:
+    if not members or max(len(m) for m in members) > TEMPLATE_MAX_CABINETS:
         return None
     if any(len(set(problem.cooling[m].tolist())) > 1 for m in members):
         return None
@@ -81,8 +81,11 @@ def _internal(problem: PlacementProblem, members: np.ndarray) -> dict[tuple[int,
 
 
 def group_class_key(problem: PlacementProblem, members: np.ndarray) -> tuple:
-    return (tuple(problem.power_kw[members].round(6)), tuple(problem.cooling[members]),
-            tuple((k, round(v["bandwidth_GBps"], 6)) for k, v in _internal(problem, members).items()))
+    return (
+        tuple(problem.power_kw[members].round(6)),
+        tuple(problem.cooling[members]),
+        tuple((k, round(v["bandwidth_GBps"], 6)) for k, v in _internal(problem, members).items()),
+    )
 
 
 def templates_for(problem: PlacementProblem, members: np.ndarray, steps: int, seed: int) -> list[Template]:
@@ -97,17 +100,28 @@ def templates_for(problem: PlacementProblem, members: np.ndarray, steps: int, se
         w = math.ceil(n / h)
         if w > problem.floor.slots_per_row or (h > 1 and math.ceil(n / (h - 1)) == w):
             continue  # does not fit, or the same width as a shorter canvas
-        canvas = dataclasses.replace(problem.floor, rows=h, slots_per_row=w, row_power_kw=math.inf, cooling_zones=())
+        canvas = dataclasses.replace(
+            problem.floor, rows=h, slots_per_row=w, row_power_kw=math.inf, cooling_zones=()
+        )
         sub = problem_from_parts(problem.name, canvas, cabinets, problem.tier_media, bundles)
-        best = min((anneal(sub, np.arange(n), steps, seed + k, TEMPLATE_T_START, TEMPLATE_T_END)
-                    for k in range(TEMPLATE_RESTARTS)), key=lambda r: r.objective_usd)
+        best = min(
+            (
+                anneal(sub, np.arange(n), steps, seed + k, TEMPLATE_T_START, TEMPLATE_T_END)
+                for k in range(TEMPLATE_RESTARTS)
+            ),
+            key=lambda r: r.objective_usd,
+        )
         offsets = np.stack([best.slot_of // w, best.slot_of % w], axis=1)
         out.append(Template(h, w, offsets, best.objective_usd))
     return out
 
 
 def _longest_row_run(problem: PlacementProblem, cooling: int) -> int:
-    ok = problem.allowed[np.flatnonzero(problem.cooling == cooling)[0]].reshape(problem.floor.rows, -1).any(axis=1)
+    ok = (
+        problem.allowed[np.flatnonzero(problem.cooling == cooling)[0]]
+        .reshape(problem.floor.rows, -1)
+        .any(axis=1)
+    )
     best = cur = 0
     for v in ok:
         cur = cur + 1 if v else 0
@@ -148,7 +162,9 @@ def block_placement(problem: PlacementProblem, budget: Budget, template_steps: i
     return slot_of
 
 
-def _hint(model: cp_model.CpModel, problem: PlacementProblem, options: list[list[tuple]], a, y, loose) -> None:
+def _hint(
+    model: cp_model.CpModel, problem: PlacementProblem, options: list[list[tuple]], a, y, loose
+) -> None:
     """First fit, as a complete hint: each group takes its cheapest option that is still free, then
     loose cabinets the first free slots, both within row power (zones are left to the solver)."""
     used = np.zeros(problem.n_slots, dtype=bool)
@@ -189,17 +205,24 @@ def _options(problem: PlacementProblem, members: np.ndarray, templates: list[Tem
                 slots = (t.offsets[:, 0] + r0) * spr + t.offsets[:, 1] + p0
                 if not problem.allowed[members, slots].all():
                     continue
-                watts = np.bincount(problem.slot_row[slots], [scale_int(p, W_PER_KW) for p in problem.power_kw[members]],
-                                    rows)
+                watts = np.bincount(
+                    problem.slot_row[slots], [scale_int(p, W_PER_KW) for p in problem.power_kw[members]], rows
+                )
                 if (watts <= problem.row_cap_kw * W_PER_KW + 1e-6).all():
                     out.append((slots, t.cost_usd, watts.astype(np.int64)))
     return out
 
 
-def _block_model(problem: PlacementProblem, members: list[np.ndarray], loose: np.ndarray, options: list[list[tuple]]):
+def _block_model(
+    problem: PlacementProblem, members: list[np.ndarray], loose: np.ndarray, options: list[list[tuple]]
+):
     model = cp_model.CpModel()
     a = [[model.NewBoolVar(f"a[{g},{o}]") for o in range(len(opts))] for g, opts in enumerate(options)]
-    y = {(int(i), int(s)): model.NewBoolVar(f"y[{i},{s}]") for i in loose for s in np.flatnonzero(problem.allowed[i])}
+    y = {
+        (int(i), int(s)): model.NewBoolVar(f"y[{i},{s}]")
+        for i in loose
+        for s in np.flatnonzero(problem.allowed[i])
+    }
     use: dict[int, list] = defaultdict(list)
     cover: list[dict[int, list]] = []
     for g, opts in enumerate(options):
@@ -212,7 +235,7 @@ def _block_model(problem: PlacementProblem, members: list[np.ndarray], loose: np
             use[s].extend(vs)
         cover.append(cov)
     occupied: dict[int, list] = defaultdict(list)
-    for (i, s), v in y.items():
+    for (_, s), v in y.items():
         occupied[s].append(v)
         use[s].append(v)
     for i in loose:
@@ -235,8 +258,11 @@ def _block_capacity(model, problem: PlacementProblem, members, options, a, y) ->
         for o, (slots, _, watts) in enumerate(opts):
             for r in np.flatnonzero(watts):
                 rows[int(r)].append((int(watts[r]), a[g][o]))
-            zone_w = np.bincount(problem.zone_of(m, slots), [scale_int(p, W_PER_KW) for p in problem.power_kw[m]],
-                                 problem.n_zones + 1)
+            zone_w = np.bincount(
+                problem.zone_of(m, slots),
+                [scale_int(p, W_PER_KW) for p in problem.power_kw[m]],
+                problem.n_zones + 1,
+            )
             for z in np.flatnonzero(zone_w[:-1]):
                 zones[int(z)].append((int(zone_w[z]), a[g][o]))
     for (i, s), v in y.items():
@@ -254,7 +280,7 @@ def _savings(problem: PlacementProblem, bundles: np.ndarray) -> np.ndarray:
     """Mean saving per tier of a set of bundles: cost(dearest reachable tier) - cost(tier)."""
     if not len(bundles):
         return np.zeros(problem.n_tiers)
-    cost = problem.cost_usd[bundles, :problem.n_tiers]
+    cost = problem.cost_usd[bundles, : problem.n_tiers]
     return (cost[:, -1:] - cost).mean(axis=0)
 
 
@@ -264,8 +290,9 @@ def _near_terms(model, problem: PlacementProblem, members, loose, cover, y) -> l
         group_of[m] = g
     terms = []
     for i in loose:
-        mine = ((problem.bundle_a == i) & (group_of[problem.bundle_b] >= 0)) | \
-               ((problem.bundle_b == i) & (group_of[problem.bundle_a] >= 0))
+        mine = ((problem.bundle_a == i) & (group_of[problem.bundle_b] >= 0)) | (
+            (problem.bundle_b == i) & (group_of[problem.bundle_a] >= 0)
+        )
         if not mine.any():
             continue
         partner = np.where(problem.bundle_a[mine] == i, problem.bundle_b[mine], problem.bundle_a[mine])
@@ -284,7 +311,9 @@ def _near_terms(model, problem: PlacementProblem, members, loose, cover, y) -> l
     return terms
 
 
-def _pair_terms(model, problem: PlacementProblem, loose: np.ndarray, occupied: dict[int, list]) -> list[tuple]:
+def _pair_terms(
+    model, problem: PlacementProblem, loose: np.ndarray, occupied: dict[int, list]
+) -> list[tuple]:
     is_loose = np.zeros(problem.n_cabinets, dtype=bool)
     is_loose[loose] = True
     among = np.flatnonzero(is_loose[problem.bundle_a] & is_loose[problem.bundle_b])
@@ -295,7 +324,7 @@ def _pair_terms(model, problem: PlacementProblem, loose: np.ndarray, occupied: d
     slots = sorted(occupied)
     terms = []
     for k, s in enumerate(slots):
-        for t in slots[k + 1:]:
+        for t in slots[k + 1 :]:
             gain = saving[problem.tier[s, t]]
             if gain > 0:
                 q = model.NewBoolVar(f"q[{s},{t}]")

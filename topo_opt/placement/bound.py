@@ -19,8 +19,10 @@ from scipy.optimize import linear_sum_assignment
 
 from topo_opt.placement.problem import PlacementProblem, incidence
 
-BOUND_METHOD = ("per-cabinet min-cost assignment of its bundles to the distance tiers around its best "
-                "slot (Gilmore-Lawler), halved over both ends")
+BOUND_METHOD = (
+    "per-cabinet min-cost assignment of its bundles to the distance tiers around its best "
+    "slot (Gilmore-Lawler), halved over both ends"
+)
 
 
 def gilmore_lawler_usd(problem: PlacementProblem) -> float:

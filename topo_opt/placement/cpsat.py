@@ -9,7 +9,7 @@ Variables
 Constraints
     one_slot[c]         sum_s x[c, s] = 1
     one_cabinet[s]      sum_c x[c, s] <= 1
-    row_power[r]        sum_{c, s in r} power_c x[c, s] <= row_power_kw - load of fixed cabinets in r   (watts)
+    row_power[r]        sum_{c, s in r} power_c x[c, s] <= row_power_kw - load of the fixed cabinets in r
     zone_capacity[z]    the same over the slots of zone z and the cabinets of its cooling kind
     reach[b, k, s]      y[b, k] + x[u, s] - sum_{t in N_k(s)} x[v, t] <= 1, for both ends (u, v) of b:
                         y[b, k] may be 1 only if the other end stands within tier k of s
@@ -63,8 +63,14 @@ class _Window:
     exact_costs: bool
 
 
-def solve_window(problem: PlacementProblem, slot_of: np.ndarray, cabinets: np.ndarray, slots: np.ndarray,
-                 budget: Budget, hint: bool = True) -> WindowResult:
+def solve_window(
+    problem: PlacementProblem,
+    slot_of: np.ndarray,
+    cabinets: np.ndarray,
+    slots: np.ndarray,
+    budget: Budget,
+    hint: bool = True,
+) -> WindowResult:
     """Re-place `cabinets` within `slots` (which must contain their current slots and no fixed cabinet)."""
     window = build_window(problem, slot_of, cabinets, slots)
     if hint:
@@ -81,7 +87,9 @@ def solve_window(problem: PlacementProblem, slot_of: np.ndarray, cabinets: np.nd
     bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = solver.BestObjectiveBound() * window.unit_usd + window.constant_usd
-    return WindowResult(solver.StatusName(status), out, objective_usd(problem, out), bound, window.exact_costs)
+    return WindowResult(
+        solver.StatusName(status), out, objective_usd(problem, out), bound, window.exact_costs
+    )
 
 
 def make_solver(budget: Budget) -> cp_model.CpSolver:
@@ -96,7 +104,9 @@ def make_solver(budget: Budget) -> cp_model.CpSolver:
     return solver
 
 
-def build_window(problem: PlacementProblem, slot_of: np.ndarray, cabinets: np.ndarray, slots: np.ndarray) -> _Window:
+def build_window(
+    problem: PlacementProblem, slot_of: np.ndarray, cabinets: np.ndarray, slots: np.ndarray
+) -> _Window:
     """The model of the module docstring (a table of contents of define_* steps)."""
     model = cp_model.CpModel()
     free = np.zeros(problem.n_cabinets, dtype=bool)
@@ -108,12 +118,19 @@ def build_window(problem: PlacementProblem, slot_of: np.ndarray, cabinets: np.nd
     return _Window(model, x, constant, unit, exact)
 
 
-def define_assignment(model: cp_model.CpModel, problem: PlacementProblem, cabinets: np.ndarray,
-                      slots: np.ndarray) -> dict[tuple[int, int], cp_model.IntVar]:
-    x = {(int(c), int(s)): model.NewBoolVar(f"x[{c},{s}]") for c in cabinets for s in slots if problem.allowed[c, s]}
-    for c in cabinets:
-        model.AddExactlyOne(v for (cc, _), v in x.items() if cc == c).WithName(f"one_slot[{c}]")
+def define_assignment(
+    model: cp_model.CpModel, problem: PlacementProblem, cabinets: np.ndarray, slots: np.ndarray
+) -> dict[tuple[int, int], cp_model.IntVar]:
+    """x[c, s] with one_slot[c] and one_cabinet[s]."""
+    x = {}
     by_slot: dict[int, list] = {}
+    for c in cabinets:
+        mine = [
+            x.setdefault((int(c), int(s)), model.NewBoolVar(f"x[{c},{s}]"))
+            for s in slots
+            if problem.allowed[c, s]
+        ]
+        model.AddExactlyOne(mine).WithName(f"one_slot[{c}]")
     for (_, s), v in x.items():
         by_slot.setdefault(s, []).append(v)
     for s, vs in by_slot.items():
@@ -121,11 +138,18 @@ def define_assignment(model: cp_model.CpModel, problem: PlacementProblem, cabine
     return x
 
 
-def define_capacity(model: cp_model.CpModel, problem: PlacementProblem, slot_of: np.ndarray, free: np.ndarray,
-                    x: dict[tuple[int, int], cp_model.IntVar]) -> None:
+def define_capacity(
+    model: cp_model.CpModel,
+    problem: PlacementProblem,
+    slot_of: np.ndarray,
+    free: np.ndarray,
+    x: dict[tuple[int, int], cp_model.IntVar],
+) -> None:
     fixed = np.flatnonzero(~free)
     row_fixed = np.bincount(problem.slot_row[slot_of[fixed]], problem.power_kw[fixed], problem.floor.rows)
-    zone_fixed = np.bincount(problem.zone_of(fixed, slot_of[fixed]), problem.power_kw[fixed], problem.n_zones + 1)
+    zone_fixed = np.bincount(
+        problem.zone_of(fixed, slot_of[fixed]), problem.power_kw[fixed], problem.n_zones + 1
+    )
     rows: dict[int, list] = {}
     zones: dict[int, list] = {}
     for (c, s), v in x.items():
@@ -136,7 +160,12 @@ def define_capacity(model: cp_model.CpModel, problem: PlacementProblem, slot_of:
         add_power_cap(model, terms, problem.row_cap_kw - row_fixed[r], f"row_power[{r}]")
     for z, terms in sorted(zones.items()):
         if z < problem.n_zones:
-            add_power_cap(model, terms, problem.zone_cap_kw[z] - zone_fixed[z], f"zone_capacity[{problem.zone_names[z]}]")
+            add_power_cap(
+                model,
+                terms,
+                problem.zone_cap_kw[z] - zone_fixed[z],
+                f"zone_capacity[{problem.zone_names[z]}]",
+            )
 
 
 def add_power_cap(model: cp_model.CpModel, terms: list[tuple[int, object]], cap_kw: float, name: str) -> None:
@@ -147,15 +176,27 @@ def add_power_cap(model: cp_model.CpModel, terms: list[tuple[int, object]], cap_
     model.Add(sum(w * v for w, v in terms) <= math.floor(cap_w + 1e-6)).WithName(name)
 
 
-def define_costs(model: cp_model.CpModel, problem: PlacementProblem, slot_of: np.ndarray, free: np.ndarray,
-                 slots: np.ndarray, x: dict[tuple[int, int], cp_model.IntVar]) -> tuple[list, list, float]:
+def define_costs(
+    model: cp_model.CpModel,
+    problem: PlacementProblem,
+    slot_of: np.ndarray,
+    free: np.ndarray,
+    slots: np.ndarray,
+    x: dict[tuple[int, int], cp_model.IntVar],
+) -> tuple[list, list, float]:
     """Returns (linear terms, pair terms, constant USD): terms are (USD coefficient, variable or 1)."""
     fa, fb = free[problem.bundle_a], free[problem.bundle_b]
     both_fixed = ~fa & ~fb
-    constant = float(problem.cost_usd[np.flatnonzero(both_fixed), bundle_tiers(problem, slot_of)[both_fixed]].sum())
+    constant = float(
+        problem.cost_usd[np.flatnonzero(both_fixed), bundle_tiers(problem, slot_of)[both_fixed]].sum()
+    )
     linear = []
     for b in np.flatnonzero(fa ^ fb):
-        c, f = (problem.bundle_a[b], problem.bundle_b[b]) if fa[b] else (problem.bundle_b[b], problem.bundle_a[b])
+        c, f = (
+            (problem.bundle_a[b], problem.bundle_b[b])
+            if fa[b]
+            else (problem.bundle_b[b], problem.bundle_a[b])
+        )
         for s in slots:
             if (int(c), int(s)) in x:
                 linear.append((problem.cost_usd[b, problem.tier[s, slot_of[f]]], x[int(c), int(s)]))
@@ -165,8 +206,13 @@ def define_costs(model: cp_model.CpModel, problem: PlacementProblem, slot_of: np
     return linear, pairs, constant
 
 
-def define_pair(model: cp_model.CpModel, problem: PlacementProblem, b: int, slots: np.ndarray,
-                x: dict[tuple[int, int], cp_model.IntVar]) -> list[tuple[float, object]]:
+def define_pair(
+    model: cp_model.CpModel,
+    problem: PlacementProblem,
+    b: int,
+    slots: np.ndarray,
+    x: dict[tuple[int, int], cp_model.IntVar],
+) -> list[tuple[float, object]]:
     """reach[b, k, s] and beyond_reach[b, s] for one bundle with both ends free; its objective terms."""
     u, v = int(problem.bundle_a[b]), int(problem.bundle_b[b])
     su = np.array([s for s in slots if (u, int(s)) in x])
@@ -198,8 +244,9 @@ def define_pair(model: cp_model.CpModel, problem: PlacementProblem, b: int, slot
     return terms
 
 
-def minimise_usd(model: cp_model.CpModel, terms: list[tuple[float, object]],
-                 resolution_usd: float = 0.01) -> tuple[float, bool]:
+def minimise_usd(
+    model: cp_model.CpModel, terms: list[tuple[float, object]], resolution_usd: float = 0.01
+) -> tuple[float, bool]:
     """Minimise sum of terms in whole multiples of `resolution_usd` (cents by default) divided by their
     gcd; returns (USD per model unit, whether every coefficient was whole)."""
     cents = [c / resolution_usd for c, _ in terms]

@@ -5,7 +5,8 @@ Order: start from the cabinet with the most bundle bandwidth; then always take t
 with the most bandwidth to cabinets already placed (Prim's order on the bundle graph; ties by index).
 Slot: among the free slots that keep cooling, row power and zone capacity within limits, the one
 minimising, lexicographically,
-    (sum over placed partners k of cost_b(tier(s, slot_k)),  sum over placed partners of bandwidth_b x length(s, slot_k),  s).
+    (sum_k cost_b(tier(s, slot_k)),  sum_k bandwidth_b x length(s, slot_k),  s)
+over the placed partners k (bundle b to each).
 With a `quota` n[type, row] (a feasible count matrix from the pre-check), a cabinet of type k may enter
 row r only while fewer than n[k, r] cabinets of its type stand there; that greedy cannot get stuck.
 """
@@ -15,7 +16,9 @@ import numpy as np
 from topo_opt.placement.problem import PlacementProblem, incidence
 
 
-def greedy_placement(problem: PlacementProblem, types: np.ndarray, quota: np.ndarray | None = None) -> np.ndarray | None:
+def greedy_placement(
+    problem: PlacementProblem, types: np.ndarray, quota: np.ndarray | None = None
+) -> np.ndarray | None:
     """slot of every cabinet, or None when a cabinet finds no feasible slot (retry with a quota)."""
     n = problem.n_cabinets
     ptr, partner, bundle = incidence(problem)
@@ -29,7 +32,11 @@ def greedy_placement(problem: PlacementProblem, types: np.ndarray, quota: np.nda
     for _ in range(n):
         c = int(np.argmax(np.where(slot_of < 0, link * (total.max() + 1) + total, -np.inf)))
         zones = problem.zone_of(c, np.arange(problem.n_slots))
-        ok = problem.allowed[c] & free & (row_load[problem.slot_row] + problem.power_kw[c] <= problem.row_cap_kw + 1e-9)
+        ok = (
+            problem.allowed[c]
+            & free
+            & (row_load[problem.slot_row] + problem.power_kw[c] <= problem.row_cap_kw + 1e-9)
+        )
         ok &= zone_load[zones] + problem.power_kw[c] <= problem.zone_cap_kw[zones] + 1e-9
         if quota is not None:
             ok &= in_row[types[c], problem.slot_row] < quota[types[c], problem.slot_row]
@@ -46,8 +53,9 @@ def greedy_placement(problem: PlacementProblem, types: np.ndarray, quota: np.nda
     return slot_of
 
 
-def _best_slot(problem: PlacementProblem, ok: np.ndarray, slot_of: np.ndarray,
-               partners: np.ndarray, bundles: np.ndarray) -> int:
+def _best_slot(
+    problem: PlacementProblem, ok: np.ndarray, slot_of: np.ndarray, partners: np.ndarray, bundles: np.ndarray
+) -> int:
     placed = slot_of[partners] >= 0
     cand = np.flatnonzero(ok)
     if not placed.any():

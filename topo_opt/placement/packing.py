@@ -14,7 +14,9 @@ from topo_opt.instance import Instance
 from topo_opt.physical import Cabinet
 
 
-def packing_report(instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet, ...], node_cab: np.ndarray) -> dict:
+def packing_report(
+    instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet, ...], node_cab: np.ndarray
+) -> dict:
     chips = graph.graph["chips"]
     servers = [n for n, role in graph.nodes(data="role") if role == "server"]
     split = sum(1 for sw in servers if len({int(node_cab[c]) for c in graph.neighbors(sw) if c < chips}) > 1)
@@ -22,7 +24,8 @@ def packing_report(instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet,
     headroom = [min(c.power_cap_kw, c.cooling_capacity_kw) - c.power_kw for c in cabinets]
     fixed = instance.fabric.family == "ub-mesh"
     return {
-        "method": "fixed by the fabric: one UB-Mesh rack per compute cabinet" if fixed
+        "method": "fixed by the fabric: one UB-Mesh rack per compute cabinet"
+        if fixed
         else "fabric order: chips fill the compute cabinets in chip order, whole servers together",
         "compute_cabinets": len(compute),
         "chips_per_cabinet": sorted({c.chips for c in compute}),

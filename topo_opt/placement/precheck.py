@@ -37,13 +37,17 @@ def check_feasible(problem: PlacementProblem, source: str, time_limit_s: float =
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([[solver.Value(v) for v in row] for row in model.n])
     if status != cp_model.INFEASIBLE:
-        raise SolverError(f"{source}: feasibility check ran out of time ({time_limit_s:g} s) without an answer")
+        raise SolverError(
+            f"{source}: feasibility check ran out of time ({time_limit_s:g} s) without an answer"
+        )
     core = [model.limits[i] for i in solver.SufficientAssumptionsForInfeasibility()]
     status, solver, relaxed = _solve_counts(problem, types, counts, time_limit_s, slack=core)
     excess = solver.ObjectiveValue() / W_PER_KW if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
     names = ", ".join(name for name, _ in core) or "slots per row"
     amount = f"{excess:,.1f} kW in total" if excess is not None else "an unknown amount"
-    raise InfeasibleError(where + f"{names}: no placement fits these limits together; they are exceeded by {amount}")
+    raise InfeasibleError(
+        where + f"{names}: no placement fits these limits together; they are exceeded by {amount}"
+    )
 
 
 def cabinet_types(problem: PlacementProblem) -> tuple[np.ndarray, list[tuple[int, float]]]:
@@ -59,17 +63,23 @@ def _precheck_messages(problem: PlacementProblem) -> list[str]:
     for c in problem.cabinets:
         for limit, cap in (("power_cap_kw", c.power_cap_kw), ("cooling_capacity_kw", c.cooling_capacity_kw)):
             if c.power_kw > cap + 1e-9:
-                out.append(f"cabinet {c.index} ({c.kind}) draws {c.power_kw:,.1f} kW, above its {limit} "
-                           f"{cap:,.1f} kW by {c.power_kw - cap:,.1f} kW")
+                out.append(
+                    f"cabinet {c.index} ({c.kind}) draws {c.power_kw:,.1f} kW, above its {limit} "
+                    f"{cap:,.1f} kW by {c.power_kw - cap:,.1f} kW"
+                )
     floor, n = problem.floor, problem.n_cabinets
     if n > problem.n_slots:
-        out.append(f"floor space: {n} cabinets but {problem.n_slots} slots "
-                   f"({floor.rows} rows x {floor.slots_per_row}); {n - problem.n_slots} slots short")
+        out.append(
+            f"floor space: {n} cabinets but {problem.n_slots} slots "
+            f"({floor.rows} rows x {floor.slots_per_row}); {n - problem.n_slots} slots short"
+        )
     total = float(problem.power_kw.sum())
     feed = floor.rows * floor.row_power_kw
     if total > feed + 1e-9:
-        out.append(f"row power: cabinets draw {total:,.1f} kW but {floor.rows} rows x {floor.row_power_kw:,.1f} kW "
-                   f"feed {feed:,.1f} kW; exceeded by {total - feed:,.1f} kW")
+        out.append(
+            f"row power: cabinets draw {total:,.1f} kW but {floor.rows} rows x {floor.row_power_kw:,.1f} kW "
+            f"feed {feed:,.1f} kW; exceeded by {total - feed:,.1f} kW"
+        )
     if floor.cooling_zones:
         out.extend(_cooling_messages(problem))
     return out
@@ -85,23 +95,31 @@ def _cooling_messages(problem: PlacementProblem) -> list[str]:
         rows = np.flatnonzero(problem.zone_of_row[k] < problem.n_zones)
         need_kw = float(problem.power_kw[mine].sum())
         if rows.size == 0:
-            out.append(f"cooling: {int(mine.sum())} {kind}-cooled cabinets ({need_kw:,.1f} kW) "
-                       f"but no {kind} cooling zone on the floor")
+            out.append(
+                f"cooling: {int(mine.sum())} {kind}-cooled cabinets ({need_kw:,.1f} kW) "
+                f"but no {kind} cooling zone on the floor"
+            )
             continue
         slots = rows.size * floor.slots_per_row
         if mine.sum() > slots:
-            out.append(f"{kind} rows' space: {int(mine.sum())} {kind}-cooled cabinets but {slots} slots in rows "
-                       f"with a {kind} zone; {int(mine.sum()) - slots} slots short")
+            out.append(
+                f"{kind} rows' space: {int(mine.sum())} {kind}-cooled cabinets but {slots} slots in rows "
+                f"with a {kind} zone; {int(mine.sum()) - slots} slots short"
+            )
         zones = sorted({int(z) for z in problem.zone_of_row[k] if z < problem.n_zones})
         cap = float(problem.zone_cap_kw[zones].sum())
         if need_kw > cap + 1e-9:
             names = ", ".join(problem.zone_names[z] for z in zones)
-            out.append(f"zone capacity: {kind}-cooled cabinets draw {need_kw:,.1f} kW but the {kind} zones "
-                       f"({names}) hold {cap:,.1f} kW; exceeded by {need_kw - cap:,.1f} kW")
+            out.append(
+                f"zone capacity: {kind}-cooled cabinets draw {need_kw:,.1f} kW but the {kind} zones "
+                f"({names}) hold {cap:,.1f} kW; exceeded by {need_kw - cap:,.1f} kW"
+            )
         feed = rows.size * floor.row_power_kw
         if need_kw > feed + 1e-9:
-            out.append(f"row power: {kind}-cooled cabinets draw {need_kw:,.1f} kW but the {rows.size} rows with a "
-                       f"{kind} zone feed {feed:,.1f} kW; exceeded by {need_kw - feed:,.1f} kW")
+            out.append(
+                f"row power: {kind}-cooled cabinets draw {need_kw:,.1f} kW but the {rows.size} rows with a "
+                f"{kind} zone feed {feed:,.1f} kW; exceeded by {need_kw - feed:,.1f} kW"
+            )
     return out
 
 
@@ -112,27 +130,51 @@ class _CountModel(cp_model.CpModel):
     limits: list[tuple[str, cp_model.IntVar]]
 
 
-def _solve_counts(problem: PlacementProblem, types: np.ndarray, kinds: list[tuple[int, float]],
-                  time_limit_s: float, slack: list[tuple[str, object]] | None):
+def _solve_counts(
+    problem: PlacementProblem,
+    types: np.ndarray,
+    kinds: list[tuple[int, float]],
+    time_limit_s: float,
+    slack: list[tuple[str, object]] | None,
+):
     model = _CountModel()
     floor = problem.floor
     counts = Counter(types.tolist())
     modelled = bool(floor.cooling_zones)
-    model.n = [[model.NewIntVar(0, counts[k] if (not modelled or problem.zone_of_row[cool, r] < problem.n_zones) else 0, f"n{k}_{r}")
-                for r in range(floor.rows)] for k, (cool, _) in enumerate(kinds)]
+    model.n = [
+        [
+            model.NewIntVar(
+                0,
+                counts[k] if (not modelled or problem.zone_of_row[cool, r] < problem.n_zones) else 0,
+                f"n{k}_{r}",
+            )
+            for r in range(floor.rows)
+        ]
+        for k, (cool, _) in enumerate(kinds)
+    ]
     watts = [scale_int(p, W_PER_KW) for _, p in kinds]
     for k in range(len(kinds)):
         model.Add(sum(model.n[k]) == counts[k])
     for r in range(floor.rows):
         model.Add(sum(model.n[k][r] for k in range(len(kinds))) <= floor.slots_per_row)
-    limits = [(f"row {r} power cap {floor.row_power_kw:,.1f} kW",
-               [(watts[k], model.n[k][r]) for k in range(len(kinds))], scale_int(floor.row_power_kw, W_PER_KW))
-              for r in range(floor.rows)]
-    for z, zone in enumerate(floor.cooling_zones):
+    limits = [
+        (
+            f"row {r} power cap {floor.row_power_kw:,.1f} kW",
+            [(watts[k], model.n[k][r]) for k in range(len(kinds))],
+            scale_int(floor.row_power_kw, W_PER_KW),
+        )
+        for r in range(floor.rows)
+    ]
+    for zone in floor.cooling_zones:
         cool = COOLING_KINDS.index(zone.kind)
         terms = [(watts[k], model.n[k][r]) for k, (c, _) in enumerate(kinds) if c == cool for r in zone.rows]
-        limits.append((f"zone {zone.name} capacity {zone.capacity_kw:,.1f} kW", terms,
-                       scale_int(zone.capacity_kw, W_PER_KW)))
+        limits.append(
+            (
+                f"zone {zone.name} capacity {zone.capacity_kw:,.1f} kW",
+                terms,
+                scale_int(zone.capacity_kw, W_PER_KW),
+            )
+        )
     model.limits = []
     slacks = []
     total_w = sum(w * counts[k] for k, w in enumerate(watts))

@@ -89,29 +89,57 @@ def build_problem(instance: Instance, graph: nx.Graph) -> PlacementProblem:
     return problem_from_parts(instance.name, instance.floor, cabinets, instance.media, bundles)
 
 
-def problem_from_parts(name: str, floor: Floor, cabinets: tuple[Cabinet, ...],
-                       media: tuple[MediumType, ...], bundles: dict[tuple[int, int], dict]) -> PlacementProblem:
+def problem_from_parts(
+    name: str,
+    floor: Floor,
+    cabinets: tuple[Cabinet, ...],
+    media: tuple[MediumType, ...],
+    bundles: dict[tuple[int, int], dict],
+) -> PlacementProblem:
     """Arrays of the problem; also used to build sub-problems (a group on a small canvas floor)."""
     slots = np.arange(floor.rows * floor.slots_per_row)
     slot_row, slot_pos = slots // floor.slots_per_row, slots % floor.slots_per_row
-    length = (np.abs(slot_pos[:, None] - slot_pos[None, :]) * floor.slot_width_m
-              + np.abs(slot_row[:, None] - slot_row[None, :]) * floor.row_pitch_m + 2 * floor.cable_slack_m)
+    length = (
+        np.abs(slot_pos[:, None] - slot_pos[None, :]) * floor.slot_width_m
+        + np.abs(slot_row[:, None] - slot_row[None, :]) * floor.row_pitch_m
+        + 2 * floor.cable_slack_m
+    )
     reach = np.array(sorted({m.reach_m for m in media}), dtype=float)
     tier_media = tuple(cheapest_medium(media, r) for r in reach)
     tier = np.searchsorted(reach, length - 1e-9, side="left").astype(np.int8)
     zone_of_row, zone_cap, zone_names = _zones(floor)
     cooling = np.array([COOLING_KINDS.index(c.cooling) for c in cabinets], dtype=np.int64)
     modelled = bool(floor.cooling_zones)
-    allowed = (zone_of_row[cooling][:, slot_row] < len(zone_names)) if modelled else np.ones((len(cabinets), len(slots)), bool)
+    allowed = (
+        (zone_of_row[cooling][:, slot_row] < len(zone_names))
+        if modelled
+        else np.ones((len(cabinets), len(slots)), bool)
+    )
     pairs = np.array(list(bundles), dtype=np.int64).reshape(-1, 2)
     bandwidth = np.array([d["bandwidth_GBps"] for d in bundles.values()], dtype=float)
     cables, cost = _tier_costs(bandwidth, tier_media)
     return PlacementProblem(
-        name=name, floor=floor, cabinets=cabinets, tier_media=tier_media, tier_reach_m=reach,
-        slot_row=slot_row, slot_pos=slot_pos, length_m=length, tier=tier,
-        power_kw=np.array([c.power_kw for c in cabinets], dtype=float), cooling=cooling, allowed=allowed,
-        zone_of_row=zone_of_row, zone_cap_kw=zone_cap, zone_names=zone_names,
-        bundle_a=pairs[:, 0], bundle_b=pairs[:, 1], bandwidth_GBps=bandwidth, cables=cables, cost_usd=cost)
+        name=name,
+        floor=floor,
+        cabinets=cabinets,
+        tier_media=tier_media,
+        tier_reach_m=reach,
+        slot_row=slot_row,
+        slot_pos=slot_pos,
+        length_m=length,
+        tier=tier,
+        power_kw=np.array([c.power_kw for c in cabinets], dtype=float),
+        cooling=cooling,
+        allowed=allowed,
+        zone_of_row=zone_of_row,
+        zone_cap_kw=zone_cap,
+        zone_names=zone_names,
+        bundle_a=pairs[:, 0],
+        bundle_b=pairs[:, 1],
+        bandwidth_GBps=bandwidth,
+        cables=cables,
+        cost_usd=cost,
+    )
 
 
 def _zones(floor: Floor) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -137,6 +165,7 @@ def _tier_costs(bandwidth: np.ndarray, tier_media: tuple[MediumType, ...]) -> tu
 
 # --- evaluation -----------------------------------------------------------------------------------
 
+
 def bundle_tiers(problem: PlacementProblem, slot_of: np.ndarray) -> np.ndarray:
     return problem.tier[slot_of[problem.bundle_a], slot_of[problem.bundle_b]]
 
@@ -157,7 +186,8 @@ def zone_loads_kw(problem: PlacementProblem, slot_of: np.ndarray) -> np.ndarray:
 
 
 def incidence(problem: PlacementProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of the bundle graph: cabinet c's partners are partner[ptr[c]:ptr[c+1]], their bundles bundle[...]."""
+    """CSR of the bundle graph: cabinet c's partners are partner[ptr[c]:ptr[c+1]], and the bundles
+    bundle[ptr[c]:ptr[c+1]]."""
     a, b = problem.bundle_a, problem.bundle_b
     ends, others = np.concatenate([a, b]), np.concatenate([b, a])
     ids = np.concatenate([np.arange(len(a)), np.arange(len(a))])
@@ -169,9 +199,10 @@ def incidence(problem: PlacementProblem) -> tuple[np.ndarray, np.ndarray, np.nda
 def is_feasible(problem: PlacementProblem, slot_of: np.ndarray) -> bool:
     """The constraints of the module docstring (the solver's own check; verify.py re-checks independently)."""
     n = problem.n_cabinets
-    return bool(len(np.unique(slot_of)) == n
-                and problem.allowed[np.arange(n), slot_of].all()
-                and (row_loads_kw(problem, slot_of) <= problem.row_cap_kw + 1e-6).all()
-                and (zone_loads_kw(problem, slot_of) <= problem.zone_cap_kw + 1e-6).all()
-                and (bundle_tiers(problem, slot_of) < problem.n_tiers).all())
-
+    return bool(
+        len(np.unique(slot_of)) == n
+        and problem.allowed[np.arange(n), slot_of].all()
+        and (row_loads_kw(problem, slot_of) <= problem.row_cap_kw + 1e-6).all()
+        and (zone_loads_kw(problem, slot_of) <= problem.zone_cap_kw + 1e-6).all()
+        and (bundle_tiers(problem, slot_of) < problem.n_tiers).all()
+    )

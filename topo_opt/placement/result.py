@@ -61,19 +61,48 @@ class Placement:
             "objective": {"cable_cost_usd": round(self.cable_cost_usd, 2), **totals},
             "greedy_objective_usd": round(self.greedy_objective_usd, 2),
             "bound_method": self.report.bound_method,
-            "cabinets": [{"cabinet": c.index, "kind": c.kind, "group": c.group, "cooling": c.cooling,
-                          "slot": s, "row": s // spr, "position": s % spr, "power_kw": round(c.power_kw, 3)}
-                         for c, s in zip(self.cabinets, self.slot_of_cabinet, strict=True)],
-            "rows": [{"row": r, "power_kw": round(p, 3), "cap_kw": self.floor.row_power_kw}
-                     for r, p in enumerate(self.row_power_kw)],
-            "zones": [{"zone": z.name, "kind": z.kind, "rows": list(z.rows), "power_kw": round(p, 3),
-                       "cap_kw": z.capacity_kw} for z, p in zip(self.floor.cooling_zones, self.zone_power_kw, strict=True)],
+            "cabinets": [
+                {
+                    "cabinet": c.index,
+                    "kind": c.kind,
+                    "group": c.group,
+                    "cooling": c.cooling,
+                    "slot": s,
+                    "row": s // spr,
+                    "position": s % spr,
+                    "power_kw": round(c.power_kw, 3),
+                }
+                for c, s in zip(self.cabinets, self.slot_of_cabinet, strict=True)
+            ],
+            "rows": [
+                {"row": r, "power_kw": round(p, 3), "cap_kw": self.floor.row_power_kw}
+                for r, p in enumerate(self.row_power_kw)
+            ],
+            "zones": [
+                {
+                    "zone": z.name,
+                    "kind": z.kind,
+                    "rows": list(z.rows),
+                    "power_kw": round(p, 3),
+                    "cap_kw": z.capacity_kw,
+                }
+                for z, p in zip(self.floor.cooling_zones, self.zone_power_kw, strict=True)
+            ],
             "cables_by_medium": _by_medium(self.runs),
             "cables_by_length_m": _by_length(self.runs),
-            "bundles": [{"cabinets": list(r.cabinets), "medium": r.medium, "cables": r.cables,
-                         "length_m": round(r.length_m, 3)} for r in self.runs],
+            "bundles": [
+                {
+                    "cabinets": list(r.cabinets),
+                    "medium": r.medium,
+                    "cables": r.cables,
+                    "length_m": round(r.length_m, 3),
+                }
+                for r in self.runs
+            ],
             "packing": self.packing,
-            "phases": [{"phase": p.name, "objective_usd": p.objective_usd, "detail": p.detail} for p in self.phases],
+            "phases": [
+                {"phase": p.name, "objective_usd": p.objective_usd, "detail": p.detail} for p in self.phases
+            ],
         }
 
 
@@ -84,30 +113,48 @@ def cable_runs(problem: PlacementProblem, slot_of: np.ndarray) -> tuple[CableRun
     for b, (k, length) in enumerate(zip(tiers, lengths, strict=True)):
         m = problem.tier_media[k]
         n = int(problem.cables[b, k])
-        out.append(CableRun((int(problem.bundle_a[b]), int(problem.bundle_b[b])), m.name, m.kind, n, float(length),
-                            float(problem.cost_usd[b, k]), n * m.optical_modules, n * m.power_w))
+        out.append(
+            CableRun(
+                (int(problem.bundle_a[b]), int(problem.bundle_b[b])),
+                m.name,
+                m.kind,
+                n,
+                float(length),
+                float(problem.cost_usd[b, k]),
+                n * m.optical_modules,
+                n * m.power_w,
+            )
+        )
     return tuple(out)
 
 
 def loads(problem: PlacementProblem, slot_of: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
     rows = row_loads_kw(problem, slot_of)
-    zones = zone_loads_kw(problem, slot_of)[:problem.n_zones]
+    zones = zone_loads_kw(problem, slot_of)[: problem.n_zones]
     return tuple(float(x) for x in rows), tuple(float(x) for x in zones)
 
 
 def _totals(runs: tuple[CableRun, ...]) -> dict:
-    return {"cables": sum(r.cables for r in runs),
-            "optical_modules": sum(r.optical_modules for r in runs),
-            "cable_length_m": round(sum(r.cables * r.length_m for r in runs), 3),
-            "network_power_kw": round(sum(r.power_w for r in runs) / 1000, 3)}
+    return {
+        "cables": sum(r.cables for r in runs),
+        "optical_modules": sum(r.optical_modules for r in runs),
+        "cable_length_m": round(sum(r.cables * r.length_m for r in runs), 3),
+        "network_power_kw": round(sum(r.power_w for r in runs) / 1000, 3),
+    }
 
 
 def _by_medium(runs: tuple[CableRun, ...]) -> dict:
     groups: dict[str, list[CableRun]] = defaultdict(list)
     for r in runs:
         groups[r.medium].append(r)
-    return {m: {"kind": rs[0].medium_kind, "cost_usd": round(sum(r.cost_usd for r in rs), 2), **_totals(tuple(rs))}
-            for m, rs in sorted(groups.items())}
+    return {
+        m: {
+            "kind": rs[0].medium_kind,
+            "cost_usd": round(sum(r.cost_usd for r in rs), 2),
+            **_totals(tuple(rs)),
+        }
+        for m, rs in sorted(groups.items())
+    }
 
 
 def length_bucket(length_m: float) -> str:

@@ -34,9 +34,11 @@ from topo_opt.solution import SolveOptions, StageReport, relative_gap
 EXACT_MAX_PAIRS = 400  # cabinets x slots up to which CP-SAT gets the whole exact model
 BLOCK_SHARE = 0.2  # of the time limit, CP-SAT deterministic seconds for the block model
 TEMPLATE_STEPS = 2000  # annealing steps per template canvas and restart
-# Time of one annealing step on this project's reference machine (2 shared cores), with a margin:
-# STEP_BASE_S + STEP_PER_ELEMENT_S x (bundles + cabinets + mean degree x slots).
-STEP_BASE_S, STEP_PER_ELEMENT_S = 60e-6, 0.04e-6
+ANNEAL_SHARE = 0.7  # of the time limit, turned into a step count by the step-time model below
+# Time of one annealing step on this project's reference machine (2 cores shared with other jobs),
+# measured as about 40 us + 0.009 us x (bundles + cabinets + mean degree x slots), with a 1.5x margin
+# so the step budget, not the wall clock, ends the search (which keeps one seed, one answer).
+STEP_BASE_S, STEP_PER_ELEMENT_S = 60e-6, 0.0135e-6
 T_START, T_END = 0.25, 0.004  # annealing temperatures as fractions of the median bundle's optics saving
 
 
@@ -45,8 +47,9 @@ def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placeme
     deadline = start + options.time_limit_s
     cabinets = cabinets_of(instance)
     node_cab = node_cabinets(instance, graph, cabinets)
-    problem = problem_from_parts(instance.name, instance.floor, cabinets, instance.media,
-                                 cabinet_bundles(graph, node_cab))
+    problem = problem_from_parts(
+        instance.name, instance.floor, cabinets, instance.media, cabinet_bundles(graph, node_cab)
+    )
     quota = check_feasible(problem, instance.source_file, max(1.0, options.time_limit_s / 3))
     types, _ = cabinet_types(problem)
     greedy = greedy_placement(problem, types)
@@ -63,18 +66,40 @@ def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placeme
     objective = objective_usd(problem, best)
     if bound is not None and objective <= bound + 1e-6:
         status, bound = "OPTIMAL", objective
-    report = StageReport("placement", status, objective, bound, relative_gap(objective, bound), method,
-                         round(time.monotonic() - start, 3), options.time_limit_s, options.seed, options.workers)
+    report = StageReport(
+        "placement",
+        status,
+        objective,
+        bound,
+        relative_gap(objective, bound),
+        method,
+        round(time.monotonic() - start, 3),
+        options.time_limit_s,
+        options.seed,
+        options.workers,
+    )
     rows, zones = loads(problem, best)
-    return Placement(report, tuple(int(s) for s in best), cabinets, instance.floor, rows, zones,
-                     cable_runs(problem, best), phases[0].objective_usd,
-                     packing_report(instance, graph, cabinets, node_cab), tuple(phases))
+    return Placement(
+        report,
+        tuple(int(s) for s in best),
+        cabinets,
+        instance.floor,
+        rows,
+        zones,
+        cable_runs(problem, best),
+        phases[0].objective_usd,
+        packing_report(instance, graph, cabinets, node_cab),
+        tuple(phases),
+    )
 
 
-def _exact(problem: PlacementProblem, greedy: np.ndarray, options: SolveOptions, deadline: float,
-           phases: list[Phase]) -> tuple[np.ndarray, str, float | None, str]:
+def _exact(
+    problem: PlacementProblem, greedy: np.ndarray, options: SolveOptions, deadline: float, phases: list[Phase]
+) -> tuple[np.ndarray, str, float | None, str]:
     everything = np.arange(problem.n_cabinets)
-    budget = Budget(0.8 * options.time_limit_s, max(0.1, deadline - time.monotonic()), options.workers, options.seed)
+    budget = Budget(
+        0.8 * options.time_limit_s, max(0.1, deadline - time.monotonic()), options.workers, options.seed
+    )
     res = solve_window(problem, greedy, everything, np.arange(problem.n_slots), budget)
     phases.append(Phase("cp-sat", res.objective_usd, f"whole exact model, CP-SAT status {res.status}"))
     best = res.slot_of if res.objective_usd < objective_usd(problem, greedy) else greedy
@@ -86,30 +111,43 @@ def _exact(problem: PlacementProblem, greedy: np.ndarray, options: SolveOptions,
     return best, "OPTIMAL" if proven else "FEASIBLE", round(bound, 2), "CP-SAT bound of the whole exact model"
 
 
-def _improve(problem: PlacementProblem, greedy: np.ndarray, options: SolveOptions, start: float, deadline: float,
-             phases: list[Phase]) -> np.ndarray:
+def _improve(
+    problem: PlacementProblem,
+    greedy: np.ndarray,
+    options: SolveOptions,
+    start: float,
+    deadline: float,
+    phases: list[Phase],
+) -> np.ndarray:
     best = greedy
-    budget = Budget(BLOCK_SHARE * options.time_limit_s, max(0.1, deadline - time.monotonic()),
-                    options.workers, options.seed)
+    budget = Budget(
+        BLOCK_SHARE * options.time_limit_s,
+        max(0.1, deadline - time.monotonic()),
+        options.workers,
+        options.seed,
+    )
     blocks = block_placement(problem, budget, TEMPLATE_STEPS)
     if blocks is not None and is_feasible(problem, blocks):
         phases.append(Phase("blocks", objective_usd(problem, blocks), "group templates placed by CP-SAT"))
         if objective_usd(problem, blocks) < objective_usd(problem, best):
             best = blocks
-    left = options.time_limit_s - (time.monotonic() - start)
-    steps = max(1, int(0.9 * left / step_time_s(problem)))
+    steps = max(1, int(ANNEAL_SHARE * options.time_limit_s / step_time_s(problem)))
     scale = median_saving_usd(problem)
     res = anneal(problem, best, steps, options.seed, T_START * scale, T_END * scale, deadline)
-    detail = f"{res.steps} steps, {res.accepted} moves" + (" (stopped by the time limit)" if res.stopped_by_deadline else "")
+    detail = f"{res.steps} steps, {res.accepted} moves" + (
+        " (stopped by the time limit)" if res.stopped_by_deadline else ""
+    )
     phases.append(Phase("anneal", res.objective_usd, detail))
     return res.slot_of if res.objective_usd < objective_usd(problem, best) else best
 
 
 def step_time_s(problem: PlacementProblem) -> float:
     degree = 2 * len(problem.bundle_a) / max(problem.n_cabinets, 1)
-    return STEP_BASE_S + STEP_PER_ELEMENT_S * (len(problem.bundle_a) + problem.n_cabinets + degree * problem.n_slots)
+    return STEP_BASE_S + STEP_PER_ELEMENT_S * (
+        len(problem.bundle_a) + problem.n_cabinets + degree * problem.n_slots
+    )
 
 
 def median_saving_usd(problem: PlacementProblem) -> float:
-    cost = problem.cost_usd[:, :problem.n_tiers]
+    cost = problem.cost_usd[:, : problem.n_tiers]
     return float(np.median(cost.max(axis=1) - cost.min(axis=1))) or 1.0
