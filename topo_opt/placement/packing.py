@@ -23,10 +23,13 @@ def packing_report(
     compute = [c for c in cabinets if c.kind == "compute"]
     headroom = [min(c.power_cap_kw, c.cooling_capacity_kw) - c.power_kw for c in cabinets]
     fixed = instance.fabric.family == "ub-mesh"
+    if fixed:
+        method = "fixed by the fabric: one UB-Mesh rack per compute cabinet"
+    else:
+        method = "fabric order: chips fill the compute cabinets in chip order"
+        method += f"; {split} of {len(servers)} servers split across cabinets" if servers else ""
     return {
-        "method": "fixed by the fabric: one UB-Mesh rack per compute cabinet"
-        if fixed
-        else "fabric order: chips fill the compute cabinets in chip order, whole servers together",
+        "method": method,
         "compute_cabinets": len(compute),
         "chips_per_cabinet": sorted({c.chips for c in compute}),
         "servers": len(servers),

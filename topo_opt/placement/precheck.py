@@ -40,7 +40,8 @@ def check_feasible(problem: PlacementProblem, source: str, time_limit_s: float =
         raise SolverError(
             f"{source}: feasibility check ran out of time ({time_limit_s:g} s) without an answer"
         )
-    core = [model.limits[i] for i in solver.SufficientAssumptionsForInfeasibility()]
+    by_index = {lit.Index(): (name, lit) for name, lit in model.limits}
+    core = [by_index[i] for i in solver.SufficientAssumptionsForInfeasibility()]
     status, solver, relaxed = _solve_counts(problem, types, counts, time_limit_s, slack=core)
     excess = solver.ObjectiveValue() / W_PER_KW if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
     names = ", ".join(name for name, _ in core) or "slots per row"
