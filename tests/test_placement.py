@@ -12,7 +12,14 @@ from topo_opt.catalog import MEDIA
 from topo_opt.fabric import build_fabric
 from topo_opt.instance import Floor
 from topo_opt.io import read_instance
-from topo_opt.physical import Cabinet, cable_length_m, cabinet_bundles, cabinets_of, cheapest_medium, node_cabinets
+from topo_opt.physical import (
+    Cabinet,
+    cabinet_bundles,
+    cabinets_of,
+    cable_length_m,
+    cheapest_medium,
+    node_cabinets,
+)
 from topo_opt.placement import place
 from topo_opt.placement.bound import gilmore_lawler_usd
 from topo_opt.placement.cpsat import Budget, solve_window
@@ -45,8 +52,9 @@ def _fits(floor: Floor, cabinets, slots) -> bool:
             return False
         row_kw[row] += c.power_kw
         zone_kw[zones[0].name] += c.power_kw
-    return (max(row_kw) <= floor.row_power_kw + 1e-9
-            and all(zone_kw[z.name] <= z.capacity_kw + 1e-9 for z in floor.cooling_zones))
+    return max(row_kw) <= floor.row_power_kw + 1e-9 and all(
+        zone_kw[z.name] <= z.capacity_kw + 1e-9 for z in floor.cooling_zones
+    )
 
 
 def _cost(instance, bundles, slots) -> float:
@@ -70,11 +78,18 @@ def test_small_instance_is_solved_to_the_enumerated_optimum_and_reported_optimal
 
 
 def _random_problem(rng: np.random.Generator):
-    floor = Floor(rows=2, slots_per_row=int(rng.integers(3, 5)), slot_width_m=float(rng.choice([0.6, 1.2, 2.0])),
-                  row_pitch_m=float(rng.choice([2.0, 4.0])), row_power_kw=float(rng.choice([12, 100])),
-                  cable_slack_m=0.5)
+    floor = Floor(
+        rows=2,
+        slots_per_row=int(rng.integers(3, 5)),
+        slot_width_m=float(rng.choice([0.6, 1.2, 2.0])),
+        row_pitch_m=float(rng.choice([2.0, 4.0])),
+        row_power_kw=float(rng.choice([12, 100])),
+        cable_slack_m=0.5,
+    )
     n = 5
-    cabinets = tuple(Cabinet(i, "compute", float(rng.choice([3.0, 4.0])), 10, "air", 10, 1, 0, 0) for i in range(n))
+    cabinets = tuple(
+        Cabinet(i, "compute", float(rng.choice([3.0, 4.0])), 10, "air", 10, 1, 0, 0) for i in range(n)
+    )
     pairs = [(a, b) for a, b in itertools.combinations(range(n), 2) if rng.random() < 0.6]
     bundles = {p: {"bandwidth_GBps": float(rng.integers(1, 30) * 50)} for p in pairs}
     media = (MEDIA["dac"], MEDIA["aec"], MEDIA["optics-400g"])
@@ -89,7 +104,9 @@ def test_exact_model_and_bound_against_enumeration_on_random_problems(seed):
     optimum = min(objective_usd(problem, p) for p in feasible)
     start = greedy_placement(problem, cabinet_types(problem)[0])
     assert start is not None
-    res = solve_window(problem, start, np.arange(problem.n_cabinets), np.arange(problem.n_slots), Budget(10, 10))
+    res = solve_window(
+        problem, start, np.arange(problem.n_cabinets), np.arange(problem.n_slots), Budget(10, 10)
+    )
     assert res.status == "OPTIMAL"
     assert res.objective_usd == pytest.approx(optimum)
     assert gilmore_lawler_usd(problem) <= optimum + 1e-6
@@ -105,8 +122,9 @@ def test_search_deltas_equal_recomputed_cost_changes_and_keep_feasibility():
         i = int(rng.integers(problem.n_cabinets))
         delta = state.deltas(i)
         before = objective_usd(problem, state.slot_of)
-        for s in rng.choice(np.flatnonzero(~np.isfinite(delta)), size=min(3, int((~np.isfinite(delta)).sum())),
-                            replace=False):
+        for s in rng.choice(
+            np.flatnonzero(~np.isfinite(delta)), size=min(3, int((~np.isfinite(delta)).sum())), replace=False
+        ):
             trial = state.slot_of.copy()
             j = np.flatnonzero(trial == s)
             trial[i], trial[j] = s, state.slot_of[i]
@@ -141,11 +159,17 @@ def test_atlas950_within_time_beats_greedy_and_verifies():
     assert verify_placement(inst, graph, d) == []
     assert result.report.status == "FEASIBLE"  # the bound is far below: never claimed optimal
     assert result.report.bound <= result.report.objective < d["greedy_objective_usd"]
-    assert result.report.gap == pytest.approx((result.report.objective - result.report.bound) / result.report.objective)
+    assert result.report.gap == pytest.approx(
+        (result.report.objective - result.report.bound) / result.report.objective
+    )
     assert result.report.wall_s <= 6 * 1.2
-    assert len(d["cabinets"]) == 160 and sorted(c["slot"] for c in d["cabinets"]) == sorted(set(result.slot_of_cabinet))
+    assert len(d["cabinets"]) == 160 and sorted(c["slot"] for c in d["cabinets"]) == sorted(
+        set(result.slot_of_cabinet)
+    )
     assert sum(r["power_kw"] for r in d["rows"]) == pytest.approx(sum(c["power_kw"] for c in d["cabinets"]))
     assert sum(m["cables"] for m in d["cables_by_medium"].values()) == d["objective"]["cables"]
     assert sum(sum(b.values()) for b in d["cables_by_length_m"].values()) == d["objective"]["cables"]
-    assert sum(m["cost_usd"] for m in d["cables_by_medium"].values()) == pytest.approx(result.report.objective)
+    assert sum(m["cost_usd"] for m in d["cables_by_medium"].values()) == pytest.approx(
+        result.report.objective
+    )
     json.dumps(d)

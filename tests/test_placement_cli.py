@@ -33,18 +33,39 @@ def test_place_json_output(tmp_path):
     assert res.exit_code == 0
     data = json.loads(res.output)
     assert data["report"]["stage"] == "placement" and data["report"]["status"] == "OPTIMAL"
-    assert {"cabinets", "rows", "zones", "cables_by_medium", "cables_by_length_m", "greedy_objective_usd"} <= set(data)
+    assert {
+        "cabinets",
+        "rows",
+        "zones",
+        "cables_by_medium",
+        "cables_by_length_m",
+        "greedy_objective_usd",
+    } <= set(data)
 
 
-@pytest.mark.parametrize("changes, limit, amount", [
-    ({"floor.row_power_kw": 12}, "row power: cabinets draw 25.0 kW", "exceeded by 1.0 kW"),
-    ({"floor.cooling_zones": [{"name": "aisle", "kind": "air", "rows": [0, 1], "capacity_kw": 30}]},
-     "no liquid cooling zone", "20.0 kW"),
-    ({"floor.slots_per_row": 2}, "floor space: 5 cabinets but 4 slots", "1 slots short"),
-    ({"cabinets.0.power_cap_kw": 4.5}, "above its power_cap_kw 4.5 kW", "by 0.5 kW"),
-    ({"floor.cooling_zones.0.capacity_kw": 18}, "zone capacity: liquid-cooled cabinets draw 20.0 kW", "exceeded by 2.0 kW"),
-    ({"floor.cooling_zones.1.capacity_kw": 4}, "zone capacity: air-cooled cabinets draw 5.0 kW", "exceeded by 1.0 kW"),
-])
+@pytest.mark.parametrize(
+    "changes, limit, amount",
+    [
+        ({"floor.row_power_kw": 12}, "row power: cabinets draw 25.0 kW", "exceeded by 1.0 kW"),
+        (
+            {"floor.cooling_zones": [{"name": "aisle", "kind": "air", "rows": [0, 1], "capacity_kw": 30}]},
+            "no liquid cooling zone",
+            "20.0 kW",
+        ),
+        ({"floor.slots_per_row": 2}, "floor space: 5 cabinets but 4 slots", "1 slots short"),
+        ({"cabinets.0.power_cap_kw": 4.5}, "above its power_cap_kw 4.5 kW", "by 0.5 kW"),
+        (
+            {"floor.cooling_zones.0.capacity_kw": 18},
+            "zone capacity: liquid-cooled cabinets draw 20.0 kW",
+            "exceeded by 2.0 kW",
+        ),
+        (
+            {"floor.cooling_zones.1.capacity_kw": 4},
+            "zone capacity: air-cooled cabinets draw 5.0 kW",
+            "exceeded by 1.0 kW",
+        ),
+    ],
+)
 def test_prechecks_exit_3_naming_the_limit(tmp_path, changes, limit, amount):
     out = tmp_path / "placement.json"
     res = _place(write_instance(tmp_path, small(**changes)), "--out", str(out))

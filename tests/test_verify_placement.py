@@ -32,7 +32,9 @@ def test_slot_used_twice(solved):
     inst, graph, d = solved
     bad = _broken(d)
     bad["cabinets"][1]["slot"] = bad["cabinets"][0]["slot"]
-    assert any(f"slot {bad['cabinets'][0]['slot']} holds 2 cabinets" in v for v in verify_placement(inst, graph, bad))
+    assert any(
+        f"slot {bad['cabinets'][0]['slot']} holds 2 cabinets" in v for v in verify_placement(inst, graph, bad)
+    )
 
 
 def test_cabinet_missing_or_twice(solved):
@@ -55,7 +57,10 @@ def test_row_over_cap(solved):
     mover = next(c for c in rows[light] if c["cooling"] == "liquid")
     mover["slot"] = free[0]
     kw = sum(c["power_kw"] for c in rows[heavy]) + mover["power_kw"]
-    assert any(f"row {heavy} draws {kw:.3f} kW above its cap 15.000 kW" in v for v in verify_placement(inst, graph, bad))
+    assert any(
+        f"row {heavy} draws {kw:.3f} kW above its cap 15.000 kW" in v
+        for v in verify_placement(inst, graph, bad)
+    )
 
 
 def test_copper_beyond_reach(solved):
@@ -83,14 +88,19 @@ def test_air_cabinet_in_a_row_without_air_cooling(solved):
     air = next(c for c in bad["cabinets"] if c["cooling"] == "air")
     used = {c["slot"] for c in bad["cabinets"]}
     air["slot"] = next(s for s in range(inst.floor.slots_per_row) if s not in used)  # row 0: liquid only
-    assert any(f"cabinet {air['cabinet']} (air-cooled) stands in row 0, which no air zone cools" in v
-               for v in verify_placement(inst, graph, bad))
+    assert any(
+        f"cabinet {air['cabinet']} (air-cooled) stands in row 0, which no air zone cools" in v
+        for v in verify_placement(inst, graph, bad)
+    )
 
 
 def test_zone_and_cabinet_caps_of_a_stricter_instance(solved, tmp_path):
     _, graph, d = solved
-    strict = read_instance(write_instance(tmp_path, small(**{"floor.cooling_zones.0.capacity_kw": 15,
-                                                             "cabinets.1.power_cap_kw": 4})))
+    strict = read_instance(
+        write_instance(
+            tmp_path, small(**{"floor.cooling_zones.0.capacity_kw": 15, "cabinets.1.power_cap_kw": 4})
+        )
+    )
     found = verify_placement(strict, graph, d)
     assert any("zone loop carries 20.000 kW above its capacity 15.000 kW" in v for v in found)
     assert any("cabinet 4 draws 5.000 kW above its power_cap_kw 4.000 kW" in v for v in found)
