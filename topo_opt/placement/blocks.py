@@ -35,14 +35,15 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd
-from topo_opt.placement.problem import PlacementProblem, problem_from_parts
+from topo_opt.placement.problem import PlacementProblem, median_saving_usd, problem_from_parts
 from topo_opt.placement.search import anneal
 from topo_opt.units import scale_int
 
 TEMPLATE_MAX_CABINETS = 32
 TEMPLATE_RESTARTS = 2
 PROXY_RESOLUTION_USD = 100.0  # the block objective is a proxy: coarse coefficients keep CP-SAT's LP small
-TEMPLATE_T_START, TEMPLATE_T_END = 2e5, 1e3  # USD: about two bundles' worth of optics, then a tenth of one
+# canvases are small and start from a row-major fill: anneal hot (twice the median bundle's saving)
+TEMPLATE_T_START, TEMPLATE_T_END = 2.0, 0.01
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,12 @@ def templates_for(problem: PlacementProblem, members: np.ndarray, steps: int, se
             problem.floor, rows=h, slots_per_row=w, row_power_kw=math.inf, cooling_zones=()
         )
         sub = problem_from_parts(problem.name, canvas, cabinets, problem.tier_media, bundles)
-        best = min(
-            (
-                anneal(sub, np.arange(n), steps, seed + k, TEMPLATE_T_START, TEMPLATE_T_END)
-                for k in range(TEMPLATE_RESTARTS)
-            ),
-            key=lambda r: r.objective_usd,
+        scale = median_saving_usd(sub)
+        runs = (
+            anneal(sub, np.arange(n), steps, seed + k, TEMPLATE_T_START * scale, TEMPLATE_T_END * scale)
+            for k in range(TEMPLATE_RESTARTS)
         )
+        best = min(runs, key=lambda r: r.objective_usd)
         offsets = np.stack([best.slot_of // w, best.slot_of % w], axis=1)
         out.append(Template(h, w, offsets, best.objective_usd))
     return out

@@ -206,3 +206,9 @@ def is_feasible(problem: PlacementProblem, slot_of: np.ndarray) -> bool:
         and (zone_loads_kw(problem, slot_of) <= problem.zone_cap_kw + 1e-6).all()
         and (bundle_tiers(problem, slot_of) < problem.n_tiers).all()
     )
+
+
+def median_saving_usd(problem: PlacementProblem) -> float:
+    """Median over bundles of cost(dearest tier) - cost(cheapest tier): the annealing temperature scale."""
+    cost = problem.cost_usd[:, : problem.n_tiers]
+    return (float(np.median(cost.max(axis=1) - cost.min(axis=1))) if len(cost) else 0.0) or 1.0

@@ -26,7 +26,13 @@ from topo_opt.placement.cpsat import Budget, solve_window
 from topo_opt.placement.greedy import greedy_placement
 from topo_opt.placement.packing import packing_report
 from topo_opt.placement.precheck import cabinet_types, check_feasible
-from topo_opt.placement.problem import PlacementProblem, is_feasible, objective_usd, problem_from_parts
+from topo_opt.placement.problem import (
+    PlacementProblem,
+    is_feasible,
+    median_saving_usd,
+    objective_usd,
+    problem_from_parts,
+)
 from topo_opt.placement.result import Phase, Placement, cable_runs, loads
 from topo_opt.placement.search import anneal
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
@@ -146,8 +152,3 @@ def step_time_s(problem: PlacementProblem) -> float:
     return STEP_BASE_S + STEP_PER_ELEMENT_S * (
         len(problem.bundle_a) + problem.n_cabinets + degree * problem.n_slots
     )
-
-
-def median_saving_usd(problem: PlacementProblem) -> float:
-    cost = problem.cost_usd[:, : problem.n_tiers]
-    return float(np.median(cost.max(axis=1) - cost.min(axis=1))) or 1.0
