@@ -32,11 +32,20 @@ def _ours(path: str, time_limit_s: float) -> dict:
     graph = build_fabric(inst)
     d = place(inst, graph, SolveOptions(time_limit_s, SEED, WORKERS)).to_dict()
     rep = d["report"]
-    return {"status": rep["status"], "objective_usd": rep["objective"], "bound_usd": rep["bound"], "gap": rep["gap"],
-            "bound_method": rep["bound_method"], "greedy_objective_usd": d["greedy_objective_usd"],
-            "optical_modules": d["objective"]["optical_modules"], "cables": d["objective"]["cables"],
-            "network_power_kw": d["objective"]["network_power_kw"], "phases": d["phases"],
-            "solver_wall_s": rep["wall_s"], "violations": len(verify_placement(inst, graph, d))}
+    return {
+        "status": rep["status"],
+        "objective_usd": rep["objective"],
+        "bound_usd": rep["bound"],
+        "gap": rep["gap"],
+        "bound_method": rep["bound_method"],
+        "greedy_objective_usd": d["greedy_objective_usd"],
+        "optical_modules": d["objective"]["optical_modules"],
+        "cables": d["objective"]["cables"],
+        "network_power_kw": d["objective"]["network_power_kw"],
+        "phases": d["phases"],
+        "solver_wall_s": rep["wall_s"],
+        "violations": len(verify_placement(inst, graph, d)),
+    }
 
 
 def _baseline(path: str, time_limit_s: float, hinted: bool) -> dict:
@@ -50,19 +59,35 @@ def _case(path: str, long_runs: dict) -> dict:
     ours = measure(_ours, path, TIME_LIMIT_S)
     bare = measure(_baseline, path, TIME_LIMIT_S, False)
     hinted = measure(_baseline, path, TIME_LIMIT_S, True)
-    case = {"instance": path, "time_limit_s": TIME_LIMIT_S, "workers": WORKERS, "seed": SEED,
-            "wall_s": ours.get("wall_s"), "peak_rss_mib": ours.get("peak_rss_mib"), **ours.get("value", {}),
-            "error": ours.get("error"),
-            "baseline_whole_cp_sat": {"wall_s": bare.get("wall_s"), "peak_rss_mib": bare.get("peak_rss_mib"),
-                                      **bare.get("value", {}), "error": bare.get("error")},
-            "baseline_whole_cp_sat_greedy_hint": {"wall_s": hinted.get("wall_s"),
-                                                  "peak_rss_mib": hinted.get("peak_rss_mib"),
-                                                  **hinted.get("value", {}), "error": hinted.get("error")}}
+    case = {
+        "instance": path,
+        "time_limit_s": TIME_LIMIT_S,
+        "workers": WORKERS,
+        "seed": SEED,
+        "wall_s": ours.get("wall_s"),
+        "peak_rss_mib": ours.get("peak_rss_mib"),
+        **ours.get("value", {}),
+        "error": ours.get("error"),
+        "baseline_whole_cp_sat": {
+            "wall_s": bare.get("wall_s"),
+            "peak_rss_mib": bare.get("peak_rss_mib"),
+            **bare.get("value", {}),
+            "error": bare.get("error"),
+        },
+        "baseline_whole_cp_sat_greedy_hint": {
+            "wall_s": hinted.get("wall_s"),
+            "peak_rss_mib": hinted.get("peak_rss_mib"),
+            **hinted.get("value", {}),
+            "error": hinted.get("error"),
+        },
+    }
     obj = case.get("objective_usd")
     if obj:
         case["greedy_over_ours"] = round(case["greedy_objective_usd"] / obj, 4)
-        baselines = [b.get("objective_usd") for b in (case["baseline_whole_cp_sat"],
-                                                      case["baseline_whole_cp_sat_greedy_hint"])]
+        baselines = [
+            b.get("objective_usd")
+            for b in (case["baseline_whole_cp_sat"], case["baseline_whole_cp_sat_greedy_hint"])
+        ]
         case["better_than_baselines"] = all(b is None or obj < b for b in baselines)
     if path in long_runs and obj:
         best = min(obj, long_runs[path]["objective_usd"])
@@ -77,11 +102,23 @@ def _long() -> None:
     load_before = os.getloadavg()
     for path in INSTANCES:
         res = measure(_ours, path, LONG_TIME_LIMIT_S)
-        runs[path] = {"wall_s": res.get("wall_s"), "peak_rss_mib": res.get("peak_rss_mib"), **res.get("value", {}),
-                      "error": res.get("error")}
-    write_json_atomic(BENCH_DIR / LONG_FILE, {"time_limit_s": LONG_TIME_LIMIT_S, "workers": WORKERS, "seed": SEED,
-                                              "load_average_before": load_before,
-                                              "load_average_after": os.getloadavg(), "runs": runs})
+        runs[path] = {
+            "wall_s": res.get("wall_s"),
+            "peak_rss_mib": res.get("peak_rss_mib"),
+            **res.get("value", {}),
+            "error": res.get("error"),
+        }
+    write_json_atomic(
+        BENCH_DIR / LONG_FILE,
+        {
+            "time_limit_s": LONG_TIME_LIMIT_S,
+            "workers": WORKERS,
+            "seed": SEED,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "runs": runs,
+        },
+    )
     print(f"wrote {BENCH_DIR / LONG_FILE}")
 
 
@@ -99,10 +136,15 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     long_runs = _long_runs()
     cases = [_case(path, long_runs) for path in INSTANCES]
-    write_bench("place", cases, load_average_before=load_before, load_average_after=os.getloadavg(),
-                note="2 cores shared with other jobs (see load averages); ours, the bare whole-model CP-SAT and the "
-                     "greedy-hinted one each ran in a fresh process at the same time limit; wall_s includes loading "
-                     "the instance and building the fabric; ten_minute_* from place_10min.json")
+    write_bench(
+        "place",
+        cases,
+        load_average_before=load_before,
+        load_average_after=os.getloadavg(),
+        note="2 cores shared with other jobs (see load averages); ours, the bare whole-model CP-SAT and the "
+        "greedy-hinted one each ran in a fresh process at the same time limit; wall_s includes loading "
+        "the instance and building the fabric; ten_minute_* from place_10min.json",
+    )
 
 
 if __name__ == "__main__":

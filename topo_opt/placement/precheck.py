@@ -16,6 +16,7 @@ integer slack (watts) minimises the total slack: that is the amount by which the
 """
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -32,22 +33,52 @@ def check_feasible(problem: PlacementProblem, source: str, time_limit_s: float =
     where = f"{source}: infeasible: "
     for message in _precheck_messages(problem):
         raise InfeasibleError(where + message)
-    types, counts = cabinet_types(problem)
-    status, solver, model = _solve_counts(problem, types, counts, time_limit_s, slack=None)
+    types, kinds = cabinet_types(problem)
+    counts = _count_model(problem, types, kinds)
+    literals = {}
+    for name, terms, cap in counts.limits:
+        lit = counts.model.NewBoolVar(name)
+        counts.model.Add(sum(w * v for w, v in terms) <= cap).OnlyEnforceIf(lit)
+        counts.model.AddAssumption(lit)
+        literals[lit.Index()] = name
+    status, solver = _solve(counts.model, time_limit_s)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return np.array([[solver.Value(v) for v in row] for row in model.n])
+        return np.array([[solver.Value(v) for v in row] for row in counts.n])
     if status != cp_model.INFEASIBLE:
         raise SolverError(
             f"{source}: feasibility check ran out of time ({time_limit_s:g} s) without an answer"
         )
-    by_index = {lit.Index(): (name, lit) for name, lit in model.limits}
-    core = [by_index[i] for i in solver.SufficientAssumptionsForInfeasibility()]
-    status, solver, relaxed = _solve_counts(problem, types, counts, time_limit_s, slack=core)
-    excess = solver.ObjectiveValue() / W_PER_KW if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-    names = ", ".join(name for name, _ in core) or "slots per row"
-    amount = f"{excess:,.1f} kW in total" if excess is not None else "an unknown amount"
+    core = [literals[i] for i in solver.SufficientAssumptionsForInfeasibility()]
+    names = ", ".join(core) or "slots per row"
     raise InfeasibleError(
-        where + f"{names}: no placement fits these limits together; they are exceeded by {amount}"
+        where + f"{names}: no placement fits these limits together; "
+        f"they are exceeded by {_least_excess(problem, types, kinds, core, time_limit_s)}"
+    )
+
+
+def _least_excess(
+    problem: PlacementProblem,
+    types: np.ndarray,
+    kinds: list[tuple[int, float]],
+    core: list[str],
+    time_limit_s: float,
+) -> str:
+    """Minimum total slack (kW) that the named limits need for a placement to exist."""
+    relaxed = _count_model(problem, types, kinds)
+    total_w = scale_int(float(problem.power_kw.sum()), W_PER_KW)  # no limit needs more slack than all power
+    slacks = []
+    for name, terms, cap in relaxed.limits:
+        extra = 0
+        if name in core:
+            extra = relaxed.model.NewIntVar(0, total_w, f"slack {name}")
+            slacks.append(extra)
+        relaxed.model.Add(sum(w * v for w, v in terms) <= cap + extra)
+    relaxed.model.Minimize(sum(slacks))
+    status, solver = _solve(relaxed.model, time_limit_s)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return "an amount the solver did not find in time"
+    return f"{solver.ObjectiveValue() / W_PER_KW:,.1f} kW in total" + (
+        "" if status == cp_model.OPTIMAL else " or less"
     )
 
 
@@ -124,51 +155,49 @@ def _cooling_messages(problem: PlacementProblem) -> list[str]:
     return out
 
 
-class _CountModel(cp_model.CpModel):
-    """The aggregated model of the module docstring; `limits` pairs each limit's name with its literal."""
+@dataclass
+class _CountModel:
+    """The aggregated model of the module docstring, with its row and zone limits not yet added:
+    (name, terms (watts, variable), cap in watts)."""
 
+    model: cp_model.CpModel
     n: list[list[cp_model.IntVar]]
-    limits: list[tuple[str, cp_model.IntVar]]
+    limits: list[tuple[str, list[tuple[int, cp_model.IntVar]], int]]
 
 
-def _solve_counts(
-    problem: PlacementProblem,
-    types: np.ndarray,
-    kinds: list[tuple[int, float]],
-    time_limit_s: float,
-    slack: list[tuple[str, object]] | None,
-):
-    model = _CountModel()
+def _count_model(problem: PlacementProblem, types: np.ndarray, kinds: list[tuple[int, float]]) -> _CountModel:
+    model = cp_model.CpModel()
     floor = problem.floor
     counts = Counter(types.tolist())
-    modelled = bool(floor.cooling_zones)
-    model.n = [
+    first = [int(np.flatnonzero(types == k)[0]) for k in range(len(kinds))]
+    rows = range(floor.rows)
+    # a type may use a row only where its cooling is admitted (all slots of a row admit alike)
+    n = [
         [
             model.NewIntVar(
-                0,
-                counts[k] if (not modelled or problem.zone_of_row[cool, r] < problem.n_zones) else 0,
-                f"n{k}_{r}",
+                0, counts[k] if problem.allowed[first[k], r * floor.slots_per_row] else 0, f"n[{k},{r}]"
             )
-            for r in range(floor.rows)
+            for r in rows
         ]
-        for k, (cool, _) in enumerate(kinds)
+        for k in range(len(kinds))
     ]
-    watts = [scale_int(p, W_PER_KW) for _, p in kinds]
     for k in range(len(kinds)):
-        model.Add(sum(model.n[k]) == counts[k])
-    for r in range(floor.rows):
-        model.Add(sum(model.n[k][r] for k in range(len(kinds))) <= floor.slots_per_row)
+        model.Add(sum(n[k]) == counts[k])
+    for r in rows:
+        model.Add(sum(n[k][r] for k in range(len(kinds))) <= floor.slots_per_row)
+    watts = [scale_int(p, W_PER_KW) for _, p in kinds]
+    cap = scale_int(floor.row_power_kw, W_PER_KW)
     limits = [
         (
             f"row {r} power cap {floor.row_power_kw:,.1f} kW",
-            [(watts[k], model.n[k][r]) for k in range(len(kinds))],
-            scale_int(floor.row_power_kw, W_PER_KW),
+            [(watts[k], n[k][r]) for k in range(len(kinds))],
+            cap,
         )
-        for r in range(floor.rows)
+        for r in rows
     ]
     for zone in floor.cooling_zones:
         cool = COOLING_KINDS.index(zone.kind)
-        terms = [(watts[k], model.n[k][r]) for k, (c, _) in enumerate(kinds) if c == cool for r in zone.rows]
+        terms = [(watts[k], n[k][r]) for k, (c, _) in enumerate(kinds) if c == cool for r in zone.rows]
         limits.append(
             (
                 f"zone {zone.name} capacity {zone.capacity_kw:,.1f} kW",
@@ -176,26 +205,11 @@ def _solve_counts(
                 scale_int(zone.capacity_kw, W_PER_KW),
             )
         )
-    model.limits = []
-    slacks = []
-    total_w = sum(w * counts[k] for k, w in enumerate(watts))
-    relax = {name for name, _ in slack} if slack is not None else set()
-    for name, terms, cap in limits:
-        expr = sum(w * v for w, v in terms)
-        if slack is None:
-            lit = model.NewBoolVar(name)
-            model.Add(expr <= cap).OnlyEnforceIf(lit)
-            model.AddAssumption(lit)
-            model.limits.append((name, lit))
-        elif name in relax:
-            extra = model.NewIntVar(0, total_w, f"slack {name}")
-            model.Add(expr <= cap + extra)
-            slacks.append(extra)
-        else:
-            model.Add(expr <= cap)
-    if slacks:
-        model.Minimize(sum(slacks))
+    return _CountModel(model, n, limits)
+
+
+def _solve(model: cp_model.CpModel, time_limit_s: float) -> tuple[int, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.num_workers = 1
-    return solver.Solve(model), solver, model
+    solver.parameters.num_workers = 1  # assumptions and their core need the single-thread search
+    return solver.Solve(model), solver
