@@ -69,14 +69,12 @@ def solve_window(
     cabinets: np.ndarray,
     slots: np.ndarray,
     budget: Budget,
-    hint: bool = True,
 ) -> WindowResult:
-    """Re-place `cabinets` within `slots` (which must contain their current slots and no fixed cabinet)."""
+    """Re-place `cabinets` within `slots` (holding their current slots, the hint, and no other cabinet)."""
     window = build_window(problem, slot_of, cabinets, slots)
-    if hint:
-        for c in cabinets:
-            if (int(c), int(slot_of[c])) in window.x:
-                window.model.AddHint(window.x[int(c), int(slot_of[c])], 1)
+    for c in cabinets:
+        if (int(c), int(slot_of[c])) in window.x:
+            window.model.AddHint(window.x[int(c), int(slot_of[c])], 1)
     solver = make_solver(budget)
     status = solver.Solve(window.model)
     out = slot_of.copy()

@@ -138,20 +138,17 @@ def anneal(
     t_start: float,
     t_end: float,
     deadline: float = np.inf,
-    movable: np.ndarray | None = None,
 ) -> SearchResult:
     """Anneal from a feasible placement for `steps` steps; returns the best placement met."""
     rng = np.random.default_rng(seed)
     state = _State(problem, slot_of)
     cost = objective_usd(problem, state.slot_of)
     best, best_slots = cost, state.slot_of.copy()
-    pool = np.flatnonzero(movable) if movable is not None else np.arange(problem.n_cabinets)
     ratio = (t_end / t_start) ** (1.0 / max(steps - 1, 1))
     temp, accepted, done = t_start, 0, 0
-    for done in range(1, steps + 1):
-        if done % 256 == 0 and time.monotonic() > deadline:
-            break
-        i = int(pool[rng.integers(len(pool))])
+    while done < steps and not (done % 256 == 0 and time.monotonic() > deadline):
+        done += 1
+        i = int(rng.integers(problem.n_cabinets))
         delta = state.deltas(i)
         s = int(np.argmax(rng.gumbel(size=delta.size) - delta / temp))
         temp *= ratio
