@@ -64,6 +64,12 @@ def test_place_json_output(tmp_path):
             "zone capacity: air-cooled cabinets draw 5.0 kW",
             "exceeded by 1.0 kW",
         ),
+        # copper only, 4 m slots: the interconnect cabinet reaches at most 3 of the 4 compute cabinets
+        (
+            {"media": ["dac", "aec"], "floor.slot_width_m": 4.0},
+            "cable reach: no placement keeps every bundle within the longest medium's 7 m",
+            "exceeded by 1.0 m",
+        ),
     ],
 )
 def test_prechecks_exit_3_naming_the_limit(tmp_path, changes, limit, amount):

@@ -36,11 +36,12 @@ from ortools.sat.python import cp_model
 
 from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd
 from topo_opt.placement.problem import PlacementProblem, median_saving_usd, problem_from_parts
-from topo_opt.placement.search import anneal
+from topo_opt.placement.search import anneal, step_time_s
 from topo_opt.units import scale_int
 
 TEMPLATE_MAX_CABINETS = 32
 TEMPLATE_RESTARTS = 2
+TEMPLATE_STEPS_RANGE = (200, 4000)  # per canvas and restart; 2,000 find the 38-link 2 x 8 pod
 PROXY_RESOLUTION_USD = 100.0  # the block objective is a proxy: coarse coefficients keep CP-SAT's LP small
 # canvases are small and start from a row-major fill: anneal hot (twice the median bundle's saving)
 TEMPLATE_T_START, TEMPLATE_T_END = 2.0, 0.01
@@ -89,30 +90,43 @@ def group_class_key(problem: PlacementProblem, members: np.ndarray) -> tuple:
     )
 
 
-def templates_for(problem: PlacementProblem, members: np.ndarray, steps: int, seed: int) -> list[Template]:
-    """Best layout of the group on every canvas that fits (step 1 of the module docstring)."""
+def templates_for(
+    problem: PlacementProblem, members: np.ndarray, budget_s: float, seed: int
+) -> list[Template]:
+    """Best layout of the group on every canvas that fits (step 1 of the module docstring); the
+    annealing runs share `budget_s` of modelled step time (`search.step_time_s`)."""
     cooling = int(problem.cooling[members[0]])
-    run = _longest_row_run(problem, cooling)
     n = len(members)
     cabinets = tuple(dataclasses.replace(problem.cabinets[c], index=k) for k, c in enumerate(members))
     bundles = _internal(problem, members)
+    shapes = _canvas_shapes(n, _longest_row_run(problem, cooling), problem.floor.slots_per_row)
     out = []
-    for h in range(1, min(run, n) + 1):
-        w = math.ceil(n / h)
-        if w > problem.floor.slots_per_row or (h > 1 and math.ceil(n / (h - 1)) == w):
-            continue  # does not fit, or the same width as a shorter canvas
+    for h, w in shapes:
         canvas = dataclasses.replace(
             problem.floor, rows=h, slots_per_row=w, row_power_kw=math.inf, cooling_zones=()
         )
         sub = problem_from_parts(problem.name, canvas, cabinets, problem.tier_media, bundles)
+        share = budget_s / (len(shapes) * TEMPLATE_RESTARTS)
+        steps = int(np.clip(share / step_time_s(sub), *TEMPLATE_STEPS_RANGE))
         scale = median_saving_usd(sub)
         runs = (
             anneal(sub, np.arange(n), steps, seed + k, TEMPLATE_T_START * scale, TEMPLATE_T_END * scale)
             for k in range(TEMPLATE_RESTARTS)
         )
         best = min(runs, key=lambda r: r.objective_usd)
-        offsets = np.stack([best.slot_of // w, best.slot_of % w], axis=1)
-        out.append(Template(h, w, offsets, best.objective_usd))
+        out.append(
+            Template(h, w, np.stack([best.slot_of // w, best.slot_of % w], axis=1), best.objective_usd)
+        )
+    return out
+
+
+def _canvas_shapes(n: int, max_rows: int, max_cols: int) -> list[tuple[int, int]]:
+    """(h, ceil(n / h)) for h = 1.. while it fits, skipping an h as wide as h - 1 (no narrower)."""
+    out = []
+    for h in range(1, min(max_rows, n) + 1):
+        w = math.ceil(n / h)
+        if w <= max_cols and not (h > 1 and math.ceil(n / (h - 1)) == w):
+            out.append((h, w))
     return out
 
 
@@ -129,7 +143,7 @@ def _longest_row_run(problem: PlacementProblem, cooling: int) -> int:
     return best
 
 
-def block_placement(problem: PlacementProblem, budget: Budget, template_steps: int) -> np.ndarray | None:
+def block_placement(problem: PlacementProblem, budget: Budget, template_s: float) -> np.ndarray | None:
     """Step 2 of the module docstring; a full placement, or None (no usable groups or no solution)."""
     found = group_members(problem)
     if found is None:
@@ -140,7 +154,7 @@ def block_placement(problem: PlacementProblem, budget: Budget, template_steps: i
     for m in members:
         key = group_class_key(problem, m)
         if key not in classes:
-            classes[key] = templates_for(problem, m, template_steps, budget.seed)
+            classes[key] = templates_for(problem, m, template_s, budget.seed)
         group_templates.append(classes[key])
     options = [_options(problem, m, ts) for m, ts in zip(members, group_templates, strict=True)]
     if any(not o for o in options):

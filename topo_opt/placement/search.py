@@ -25,6 +25,19 @@ import numpy as np
 
 from topo_opt.placement.problem import PlacementProblem, incidence, objective_usd, row_loads_kw, zone_loads_kw
 
+# Time of one step on this project's reference machine (2 cores shared with other jobs), measured as
+# about 40 us + 0.009 us x (bundles + cabinets + mean degree x slots), with a 1.5x margin so that a
+# step budget computed from a time limit ends before the wall clock does (one seed, one answer).
+STEP_BASE_S, STEP_PER_ELEMENT_S = 60e-6, 0.0135e-6
+
+
+def step_time_s(problem: PlacementProblem) -> float:
+    """Modelled time of one annealing step: turns a share of the time limit into a step count."""
+    degree = 2 * len(problem.bundle_a) / max(problem.n_cabinets, 1)
+    return STEP_BASE_S + STEP_PER_ELEMENT_S * (
+        len(problem.bundle_a) + problem.n_cabinets + degree * problem.n_slots
+    )
+
 
 @dataclass(frozen=True)
 class SearchResult:

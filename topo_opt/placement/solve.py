@@ -18,6 +18,7 @@ import time
 import networkx as nx
 import numpy as np
 
+from topo_opt.errors import InfeasibleError, SolverError
 from topo_opt.instance import Instance
 from topo_opt.physical import cabinet_bundles, cabinets_of, node_cabinets
 from topo_opt.placement.blocks import block_placement
@@ -28,23 +29,22 @@ from topo_opt.placement.packing import packing_report
 from topo_opt.placement.precheck import cabinet_types, check_feasible
 from topo_opt.placement.problem import (
     PlacementProblem,
+    bundle_tiers,
     is_feasible,
     median_saving_usd,
     objective_usd,
     problem_from_parts,
 )
 from topo_opt.placement.result import Phase, Placement, cable_runs, loads
-from topo_opt.placement.search import anneal
+from topo_opt.placement.search import anneal, step_time_s
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
 
 EXACT_MAX_PAIRS = 400  # cabinets x slots up to which CP-SAT gets the whole exact model
-BLOCK_SHARE = 0.2  # of the time limit, CP-SAT deterministic seconds for the block model
-TEMPLATE_STEPS = 2000  # annealing steps per template canvas and restart
-ANNEAL_SHARE = 0.7  # of the time limit, turned into a step count by the step-time model below
-# Time of one annealing step on this project's reference machine (2 cores shared with other jobs),
-# measured as about 40 us + 0.009 us x (bundles + cabinets + mean degree x slots), with a 1.5x margin
-# so the step budget, not the wall clock, ends the search (which keeps one seed, one answer).
-STEP_BASE_S, STEP_PER_ELEMENT_S = 60e-6, 0.0135e-6
+# Shares of the time limit; annealing shares become step counts through `search.step_time_s`, CP-SAT
+# shares deterministic seconds, so the work done depends on the time limit only, not on the clock.
+TEMPLATE_SHARE = 0.05  # template canvases (annealing)
+BLOCK_SHARE = 0.15  # the block CP-SAT model
+ANNEAL_SHARE = 0.6  # the final annealing
 T_START, T_END = 0.25, 0.004  # annealing temperatures as fractions of the median bundle's optics saving
 
 
@@ -65,10 +65,11 @@ def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placeme
         how += ", within the pre-check's per-row counts"
     phases = [Phase("greedy", objective_usd(problem, greedy), how)]
     if problem.n_cabinets * problem.n_slots <= EXACT_MAX_PAIRS:
-        best, status, bound, method = _exact(problem, greedy, options, deadline, phases)
+        best, status, bound, method = _exact(problem, greedy, options, deadline, phases, instance.source_file)
     else:
-        best = _improve(problem, greedy, options, start, deadline, phases)
+        best = _improve(problem, greedy, options, deadline, phases)
         status, bound, method = "FEASIBLE", gilmore_lawler_usd(problem), BOUND_METHOD
+    _check_reach(problem, best, instance.source_file, proven=False)
     objective = objective_usd(problem, best)
     if bound is not None and objective <= bound + 1e-6:
         status, bound = "OPTIMAL", objective
@@ -100,7 +101,12 @@ def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placeme
 
 
 def _exact(
-    problem: PlacementProblem, greedy: np.ndarray, options: SolveOptions, deadline: float, phases: list[Phase]
+    problem: PlacementProblem,
+    greedy: np.ndarray,
+    options: SolveOptions,
+    deadline: float,
+    phases: list[Phase],
+    source: str,
 ) -> tuple[np.ndarray, str, float | None, str]:
     everything = np.arange(problem.n_cabinets)
     budget = Budget(
@@ -108,6 +114,8 @@ def _exact(
     )
     res = solve_window(problem, greedy, everything, np.arange(problem.n_slots), budget)
     phases.append(Phase("cp-sat", res.objective_usd, f"whole exact model, CP-SAT status {res.status}"))
+    if res.status == "INFEASIBLE":  # the pre-check proved the caps satisfiable: reach is what fails
+        _check_reach(problem, greedy, source, proven=True)
     best = res.slot_of if res.objective_usd < objective_usd(problem, greedy) else greedy
     proven = res.status == "OPTIMAL" and res.exact_costs
     bound = res.bound_usd if res.exact_costs else None
@@ -121,7 +129,6 @@ def _improve(
     problem: PlacementProblem,
     greedy: np.ndarray,
     options: SolveOptions,
-    start: float,
     deadline: float,
     phases: list[Phase],
 ) -> np.ndarray:
@@ -132,7 +139,7 @@ def _improve(
         options.workers,
         options.seed,
     )
-    blocks = block_placement(problem, budget, TEMPLATE_STEPS)
+    blocks = block_placement(problem, budget, TEMPLATE_SHARE * options.time_limit_s)
     if blocks is not None and is_feasible(problem, blocks):
         phases.append(Phase("blocks", objective_usd(problem, blocks), "group templates placed by CP-SAT"))
         if objective_usd(problem, blocks) < objective_usd(problem, best):
@@ -147,8 +154,22 @@ def _improve(
     return res.slot_of if res.objective_usd < objective_usd(problem, best) else best
 
 
-def step_time_s(problem: PlacementProblem) -> float:
-    degree = 2 * len(problem.bundle_a) / max(problem.n_cabinets, 1)
-    return STEP_BASE_S + STEP_PER_ELEMENT_S * (
-        len(problem.bundle_a) + problem.n_cabinets + degree * problem.n_slots
+def _check_reach(problem: PlacementProblem, slot_of: np.ndarray, source: str, proven: bool) -> None:
+    """Bundles beyond every medium's reach in the best placement: infeasible (exit 3) when the exact
+    model proved that no placement avoids them, otherwise a solver failure (exit 1)."""
+    tiers = bundle_tiers(problem, slot_of)
+    beyond = np.flatnonzero(tiers >= problem.n_tiers)
+    if not len(beyond):
+        return
+    lengths = problem.length_m[slot_of[problem.bundle_a[beyond]], slot_of[problem.bundle_b[beyond]]]
+    reach = float(problem.tier_reach_m[-1])
+    found = (
+        f"the best placement found has {len(beyond)} bundles beyond it, the longest {lengths.max():.1f} m "
+        f"(exceeded by {lengths.max() - reach:.1f} m)"
     )
+    if proven:
+        raise InfeasibleError(
+            f"{source}: infeasible: cable reach: no placement keeps every bundle within the "
+            f"longest medium's {reach:g} m (proven by CP-SAT on the exact model); {found}"
+        )
+    raise SolverError(f"{source}: no placement within cable reach ({reach:g} m) was found; {found}")
