@@ -2,7 +2,7 @@
 
 1. Templates. For each group class (groups whose compute cabinets have the same bundles among
    themselves), and each canvas of h rows x w slots that fits the floor (h up to the longest run of
-   rows its cooling admits, w = ceil(n / h)), annealing (`search.py`, a few restarts) places the
+   rows its cooling admits, w = ceil(n / h)), annealing (`search.py`, two restarts) places the
    group's compute cabinets on the canvas alone, minimising their own bundles' cost: a template is
    (shape, offset of every cabinet, cost).
 2. Blocks. A CP-SAT model puts every group's compute cabinets on the floor as one template at one
@@ -14,16 +14,17 @@
        one_slot[i]         sum_s y[i, s] = 1
        slot_use[s]         sum_{(g, o) covering s} a[g, o] + sum_i y[i, s] <= 1
        row_power[r], zone_capacity[z]   as in the full problem, over both kinds of variables
-       near[i, s, t]       p[i, s, t] <= y[i, s],  p[i, s, t] <= sum_{o of g(i) covering t} a[g(i), o]
+       near[i, g, s, t]    p <= y[i, s],  p <= sum_{o of g covering t} a[g, o]  (i has bundles with g)
        pair[s, t]          q[s, t] <= sum_i y[i, s],  q[s, t] <= sum_i y[i, t]
 
    minimising  sum a[g, o] x template cost(o)
-             - sum p[i, s, t] x mean saving of i's bundles to its group at tier(s, t)
+             - sum p[i, g, s, t] x mean saving of i's bundles to g at tier(s, t)
              - sum q[s, t] x density x mean saving of loose-loose bundles at tier(s, t)
    where a saving is cost(dearest tier) - cost(tier) and density = loose-loose bundles / loose pairs;
    (s, t) ranges over the pairs closer than the dearest tier. The proxy ignores bundles between
    different groups' compute cabinets (UB-Mesh has none). Its optimum is not a bound of the full
-   problem; the full objective is recomputed and improved afterwards.
+   problem; the full objective is recomputed and improved afterwards. A first fit (each group its
+   cheapest free option, then loose cabinets the first free slots) is the complete hint.
 """
 
 import dataclasses
