@@ -49,27 +49,20 @@ def placement_figure(instance: Instance, placement: dict) -> Figure:
         (xa, ya), (xb, yb) = centre[a], centre[b]
         ax.plot([xa, xb], [ya, yb], color="tab:red", alpha=alpha, lw=0.6)
     for z in instance.floor.cooling_zones:
-        for r in z.rows:
+        for first, last in _runs(sorted(z.rows)):  # one outline per run of consecutive rows
+            top, height = first * pitch - 0.25 * w, (last - first) * pitch + 1.1 * w
             ax.add_patch(
                 Rectangle(
-                    (-0.15 * w, r * pitch - 0.25 * w),
+                    (-0.15 * w, top),
                     floor.slots_per_row * w + 0.1 * w,
-                    1.1 * w,
+                    height,
                     fill=False,
                     edgecolor=_ZONE_COLOURS[z.kind],
                     lw=1.2,
                     ls="--",
                 )
             )
-        ax.text(
-            -0.3 * w,
-            min(z.rows) * pitch,
-            z.name,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-            color=_ZONE_COLOURS[z.kind],
-        )
+            ax.text(-0.3 * w, top, z.name, ha="right", va="top", fontsize=7, color=_ZONE_COLOURS[z.kind])
     rep = placement["report"]
     bound = f"{rep['bound']:,.0f}" if rep["bound"] is not None else "none"
     ax.set_title(
@@ -86,3 +79,14 @@ def placement_figure(instance: Instance, placement: dict) -> Figure:
         ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="cabinet kW (red edge: interconnect)", shrink=0.8
     )
     return fig
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[0, 1, 2, 5, 6] -> [(0, 2), (5, 6)]."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
