@@ -13,11 +13,11 @@ import click
 
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
+from topo_opt.compare import compare_csv, compare_table, design_metrics
 from topo_opt.errors import InstanceError, SolverError, TopoOptError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import fabric_chip_count
-from topo_opt.compare import compare_csv, compare_table, design_metrics
 from topo_opt.io import (
     existing_result_instance,
     file_sha256,
@@ -31,9 +31,19 @@ from topo_opt.io import (
 )
 from topo_opt.pipeline import result_errors
 from topo_opt.pipeline import solve as run_pipeline
+from topo_opt.placement import place
+from topo_opt.plots import placement_figure
 from topo_opt.provisioning import provision
 from topo_opt.provisioning.text import format_provisioning
-from topo_opt.report import format_scores, format_solve, format_summary, plot_scores, report_figures, report_html
+from topo_opt.report import (
+    format_placement,
+    format_scores,
+    format_solve,
+    format_summary,
+    plot_scores,
+    report_figures,
+    report_html,
+)
 from topo_opt.solution import SolveOptions
 from topo_opt.units import parse_size_bytes
 from topo_opt.verify import verify_provisioning
@@ -104,6 +114,29 @@ def _solver_options(default_time_limit_s: float) -> Callable:
                             help="Solver time limit in seconds.")(func)
 
     return decorate
+
+
+@main.command("place")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@_solver_options(default_time_limit_s=30.0)
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the placement as JSON.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), help="Draw the floor plan (PNG).")
+@click.option("--json", "as_json", is_flag=True, help="Print the placement as JSON.")
+@_reported
+def place_command(instance: str, time_limit: float, seed: int, workers: int, out: str | None,
+                  plot: str | None, as_json: bool) -> None:
+    """Place the cabinets on the floor under power and cooling; print the summary."""
+    inst = read_instance(instance)
+    result = place(inst, build_fabric(inst), SolveOptions(time_limit, seed, workers)).to_dict()
+    if out:
+        write_json_atomic(out, result)
+    if plot:
+        write_figure(plot, placement_figure(inst.name, inst.floor, result))
+    click.echo(json.dumps(result, indent=2) if as_json else format_placement(result))
+    if not as_json:
+        for what, path in (("placement", out), ("plot", plot)):
+            if path:
+                click.echo(f"{what} written to {path}")
 
 
 @main.command("provision")

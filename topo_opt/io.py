@@ -128,5 +128,5 @@ def write_figure(path: str | os.PathLike, figure: Any, dpi: int = 120) -> Path:
     """Save a matplotlib figure (format from the suffix, e.g. .png) atomically, like results."""
     target = Path(path)
     buffer = BytesIO()
-    figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi)
+    figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
     return _write_atomic(target, buffer.getvalue())

@@ -130,6 +130,7 @@ def floor_summary(instance: Instance, placement_dict: dict) -> dict | None:
     return {"rows": floor.rows, "slots_per_row": floor.slots_per_row, "slots": floor.rows * floor.slots_per_row,
             "slots_used": len(placement_dict.get("cabinets", [])),
             "slot_width_m": floor.slot_width_m, "row_pitch_m": floor.row_pitch_m,
+            "row_power_kw": floor.row_power_kw, "cable_slack_m": floor.cable_slack_m,
             "area_m2": floor.rows * floor.row_pitch_m * floor.slots_per_row * floor.slot_width_m,
             "cooling_zones": [asdict(z) for z in floor.cooling_zones]}
 

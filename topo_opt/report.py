@@ -1,8 +1,11 @@
 """Human-readable tables of results, the report page and its figures."""
 
+from dataclasses import fields
 from html import escape
 
 from topo_opt.compare import METRICS, design_metrics
+from topo_opt.instance import CoolingZone, Floor
+from topo_opt.plots import placement_figure
 
 
 def format_summary(s: dict) -> str:
@@ -181,16 +184,49 @@ def format_solve(result: dict, path: str) -> str:
     return "\n".join(lines)
 
 
+def floor_from_summary(summary: dict) -> Floor:
+    """The Floor a result file describes (pipeline.floor_summary), for figures drawn from results alone."""
+    names = {f.name for f in fields(Floor)} - {"cooling_zones"}
+    zones = tuple(CoolingZone(z["name"], z["kind"], tuple(z["rows"]), z["capacity_kw"])
+                  for z in summary["cooling_zones"])
+    return Floor(**{k: summary[k] for k in names}, cooling_zones=zones)
+
+
 def report_figures(result: dict) -> list[tuple[str, str, object]]:
     """(file stem, title, matplotlib figure) for every figure the result supports."""
     name = result["instance"]["name"]
     figures = []
     if result.get("floor") and "cabinets" in result["placement"]:
         figures.append(("floor", "floor plan: cabinets by kW, cooling zones, optical links",
-                        floor_figure(result)))
+                        placement_figure(name, floor_from_summary(result["floor"]), result["placement"])))
     figures.append(("collectives", "bus bandwidth against message size, with the bound",
                     plot_scores(result["scores"], name)))
     bom = (result.get("provisioning") or {}).get("bom")
     if bom:
         figures.append(("bom", "network cost and power breakdown", bom_figure(bom)))
     return figures
+def format_placement(d: dict) -> str:
+    """Placement summary as printed by `topo-opt place`."""
+    rep, obj = d["report"], d["objective"]
+    gap = f"{rep['gap']:.1%}" if rep["gap"] is not None else "n/a"
+    bound = f"${rep['bound']:,.0f}" if rep["bound"] is not None else "none"
+    lines = [
+        f"placement {rep['status']}  cables ${rep['objective']:,.0f}  bound {bound}  gap {gap}",
+        f"  bound method     {rep['bound_method']}",
+        f"  greedy           ${d['greedy_objective_usd']:,.0f}",
+        f"  cables           {obj['cables']:,} ({obj['optical_modules']:,} optical modules), "
+        f"{obj['cable_length_m']:,.0f} m, {obj['network_power_kw']:,.1f} kW",
+    ]
+    for medium, m in d["cables_by_medium"].items():
+        buckets = ", ".join(f"{b} m: {n:,}" for b, n in d["cables_by_length_m"][medium].items())
+        lines.append(f"  {medium:<16} {m['cables']:,} cables, ${m['cost_usd']:,.0f} ({buckets})")
+    rows = ", ".join(f"{r['power_kw']:,.0f}" for r in d["rows"])
+    lines.append(f"  row kW           {rows} (cap {d['rows'][0]['cap_kw']:,.0f} each)" if d["rows"] else "")
+    for z in d["zones"]:
+        lines.append(f"  zone {z['zone']:<11} {z['power_kw']:,.1f} / {z['cap_kw']:,.0f} kW ({z['kind']})")
+    lines.append(f"  packing          {d['packing']['method']}")
+    lines.append("  phases           " + "; ".join(
+        f"{p['phase']} ${p['objective_usd']:,.0f}" for p in d["phases"] if p["objective_usd"] is not None))
+    lines.append(f"  wall {rep['wall_s']:.1f} s of {rep['time_limit_s']:g} s, "
+                 f"seed {rep['seed']}, workers {rep['workers']}")
+    return "\n".join(lines)
