@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTANCE ?= instances/atlas950-superpod.yaml
 
-.PHONY: install run build test test-all bench lint clean
+TIME_LIMIT ?= 60
+SOLVE_FLAGS ?= --time-limit $(TIME_LIMIT) --seed 0 --workers 2
+
+.PHONY: install run build solve results report test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +18,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job: solve the default instance and write its report.
 run: $(STAMP)
-	$(BIN)/topo-opt build $(INSTANCE)
+	$(BIN)/topo-opt solve $(INSTANCE) $(SOLVE_FLAGS) --out results/$(notdir $(INSTANCE:.yaml=.json))
+	$(BIN)/topo-opt report results/$(notdir $(INSTANCE:.yaml=.json))
+
+solve: $(STAMP)
+	$(BIN)/topo-opt solve $(INSTANCE) $(SOLVE_FLAGS)
+
+# Every shipped instance into results/ (committed, so readers see designs without running anything).
+results: $(STAMP)
+	@for f in instances/*.yaml; do \
+	  echo "== $$f"; $(BIN)/topo-opt solve $$f $(SOLVE_FLAGS) --quiet --force || exit $$?; \
+	done
+
+report: $(STAMP)
+	$(BIN)/topo-opt report results/$(notdir $(INSTANCE:.yaml=.json))
 
 build: $(STAMP)
 	$(BIN)/topo-opt build $(INSTANCE)
@@ -31,5 +48,5 @@ lint: $(STAMP)
 	$(BIN)/ruff check topo_opt tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache results/*-report
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -17,6 +17,10 @@ from topo_opt.errors import InstanceError
 from topo_opt.instance import Instance, instance_from_mapping
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def read_instance(path: str | os.PathLike) -> Instance:
     """Load and validate an instance YAML file; every problem becomes an InstanceError."""
     file = str(path)
@@ -56,6 +60,7 @@ def _write_atomic(target: Path, payload: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result is an ordinary file
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()

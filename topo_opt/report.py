@@ -173,7 +173,8 @@ def format_solve(result: dict, path: str) -> str:
     for name, stage in result["stages"].items():
         extra = ""
         if stage.get("objective") is not None:
-            extra = f", objective {stage['objective']:,.0f}, bound {_fmt(stage['bound'])}, gap {_fmt(stage['gap'])}"
+            gap = "-" if stage["gap"] is None else f"{stage['gap']:.2%}"
+            extra = f", objective {stage['objective']:,.0f}, bound {_fmt(stage['bound'])}, gap {gap}"
         lines.append(f"  {name:<13} {stage['status']}{extra} ({stage['wall_s']:.1f} s)")
     metrics = design_metrics(result)
     for key, label, fmt in METRICS:
