@@ -1,8 +1,9 @@
 """Brute-force reference: every flow routed on its own with networkx, every link in a dense matrix.
 
 Independent of the fast path's vectorised routing, symmetry and equal-bytes shortcut: each
-flow walks the fabric's dimensions one at a time (product fabrics) or goes straight to its
-destination (others), and each leg is split over `networkx.all_shortest_paths` of the leg's
+flow walks the fabric's dimensions one at a time (product fabrics under the structured routing)
+or goes straight to its destination (others, and every fabric under the shortest routing), and
+each leg is split over `networkx.all_shortest_paths` of the leg's
 sub-network in proportion to the product of the lane counts along each path. Steps are then
 timed by progressive filling with completions. Meant for small fabrics (tests).
 """
@@ -15,21 +16,22 @@ import numpy as np
 from topo_opt.collectives.routing import Network
 
 
-def route_dense(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...]):
+def route_dense(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...],
+                routing: str = "structured"):
     """(links x flows) dense fraction matrix and per-flow latency (ns) of the flows src[i] -> dst[i]."""
     nlinks = len(net.links.tail)
     a = np.zeros((nlinks, len(src)))
     latency = np.zeros(len(src))
     for f, (s, t) in enumerate(zip(src.tolist(), dst.tolist(), strict=True)):
-        for u, v, kinds in _legs(net, s, t, via):
+        for u, v, kinds in _legs(net, s, t, via, routing):
             latency[f] += _split(net, _view(net, kinds), u, v, a[:, f])
     return a, latency
 
 
-def _legs(net: Network, s: int, t: int, via: tuple[str, ...]):
+def _legs(net: Network, s: int, t: int, via: tuple[str, ...], routing: str):
     """(from, to, edge kinds) of each leg: one per dimension whose coordinates differ."""
     view = net.view
-    if view is None:
+    if view is None or routing == "shortest":
         return [(s, t, ())]
     strides = [int(x) for x in view.strides]
     cur = [(s // st) % k for st, k in zip(strides, view.sizes, strict=True)]

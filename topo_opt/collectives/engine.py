@@ -1,10 +1,13 @@
 """Timing a schedule: each step routed and timed, steps summed; identical steps timed once.
 
-A step takes alpha + transfer (see `fluid`). Three ways to time it, all giving the same answer:
+A step takes alpha + transfer (see `fluid`). Flows follow the evaluator's routing (`routing`):
+dimension order where the family defines it (`structured`), or shortest paths over the whole
+graph (`shortest`, which ignores the dimensions a schedule names). Three ways to time a step,
+all giving the same answer:
 
 - **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric
-  (`symmetric`), or every chip to every other on a torus (`translation`): one representative
-  chip, whatever the chip count;
+  (`symmetric` for dimension order, `shortest` for shortest paths), or every chip to every
+  other on a torus (`translation`): representative chips, whatever the chip count;
 - **per-flow** — everything else: the flows of every group are routed (`routing`) into a sparse
   (links x flows) matrix;
 - **brute-force** — every flow routed on its own with networkx into a dense matrix, timed by
@@ -27,6 +30,7 @@ from topo_opt.collectives.fluid import transfer_time
 from topo_opt.collectives.groups import Groups
 from topo_opt.collectives.routing import Network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
+from topo_opt.collectives.shortest import shortest_step
 from topo_opt.collectives.symmetric import symmetric_step
 from topo_opt.collectives.translation import all_peers_step
 
@@ -47,12 +51,13 @@ class Evaluator:
     net: Network
     groups: Groups
     model: str = "flow"
+    routing: str = "structured"
     brute_force: bool = False
     _cache: dict = field(default_factory=dict)
     _routes: "_RouteStore" = field(init=False)
 
     def __post_init__(self) -> None:
-        self._routes = _RouteStore(self.net)
+        self._routes = _RouteStore(self.net, self.routing)
 
     def run(self, schedule: Schedule) -> Timing:
         total = 0.0
@@ -72,7 +77,8 @@ class Evaluator:
 
     def _symmetric(self, step: Step) -> bool:
         return (not self.brute_force and self.groups.axes is not None
-                and all(isinstance(p, Shift) for p in step.parts))
+                and all(isinstance(p, Shift) for p in step.parts)
+                and (self.routing == "structured" or self.net.symmetry() is not None))
 
     def _all_peers(self, step: Step) -> bool:
         """Every chip of the fabric sends to every other, on a fabric with translations."""
@@ -93,26 +99,32 @@ class Evaluator:
         if flows > MAX_FLOWS:
             raise NotApplicable(f"{flows:,} chip flows in {len(pending):,} distinct steps are too many to "
                                 "route flow by flow (no symmetric form for this schedule on this fabric)")
-        src, dst, _, via = chip_flows(self.groups, [p for s in pending for p in s.parts])
+        src, dst, _, via = self._flows([p for s in pending for p in s.parts])
         for label, idx in via.items():
             self._routes.get(label, src[idx], dst[idx])
 
     def _time(self, step: Step, scale: float):
         """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
+        net = self.net
+        if self._symmetric(step) and self.routing == "shortest":
+            alpha, transfer, links, seconds = shortest_step(net.symmetry(), net.subnet().full, net.links,
+                                                            self.groups.chips, self.groups.shape.shape,
+                                                            parts, self.model)
+            return alpha, transfer, links, seconds, "symmetric"
         if self._all_peers(step) or self._symmetric(step):
             if self._all_peers(step):
                 sizes = np.array([p.size_bytes for p in parts])
-                alpha, transfer, busy = all_peers_step(self.net.single_source(), self.net.subnet().full,
-                                                       self.net.links, sizes, self.model)
+                alpha, transfer, busy = all_peers_step(net.single_source(), net.subnet().full,
+                                                       net.links, sizes, self.model)
             else:
-                alpha, transfer, busy = symmetric_step(self.net, self.groups.axes, parts, self.model)
+                alpha, transfer, busy = symmetric_step(net, self.groups.axes, parts, self.model)
             links = np.array(list(busy), dtype=np.int64)
             return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
-        src, dst, size, via = chip_flows(self.groups, parts)
-        cap = self.net.links.capacity_GBps * 1e9
+        src, dst, size, via = self._flows(parts)
+        cap = net.links.capacity_GBps * 1e9
         if self.brute_force:
-            a, latency = _dense(self.net, src, dst, via)
+            a, latency = _dense(net, src, dst, via, self.routing)
             transfer = transfer_time(a, cap, size, self.model, exact=True)
             engine = "brute-force"
         else:
@@ -123,6 +135,13 @@ class Evaluator:
         per_link = np.asarray(a @ size).ravel() / cap
         used = np.flatnonzero(per_link > 0)
         return float(latency.max(initial=0.0)) * 1e-9, transfer, used, per_link[used], engine
+
+    def _flows(self, parts: list):
+        """`chip_flows`, with every flow routed alike under the shortest routing (no `via`)."""
+        src, dst, size, via = chip_flows(self.groups, parts)
+        if self.routing == "shortest":
+            via = {(): np.concatenate(list(via.values()))}
+        return src, dst, size, via
 
     def _sparse(self, src, dst, via):
         blocks, latency, order = [], [], []
@@ -140,6 +159,7 @@ class _RouteStore:
     """Routes of every chip pair met so far, per `via`: each pair is routed once per evaluator."""
 
     net: Network
+    routing: str
     keys: dict = field(default_factory=dict)  # via -> sorted pair keys (src * nodes + dst)
     columns: dict = field(default_factory=dict)  # via -> (links x pairs) CSC matrix
     latency: dict = field(default_factory=dict)  # via -> latency_ns per pair
@@ -155,7 +175,7 @@ class _RouteStore:
             if self.net.hops_estimate(missing // n, missing % n) > MAX_ROUTE_ENTRIES:
                 raise NotApplicable(f"a step of {missing.size:,} new flows is too large to route flow by "
                                     "flow (no symmetric form for this schedule on this fabric)")
-            routes = self.net.route(missing // n, missing % n, via)
+            routes = self.net.route(missing // n, missing % n, via, self.routing)
             new = routes.matrix(len(self.net.links.tail)).tocsc()
             every = np.concatenate([have, missing])
             order = np.argsort(every, kind="stable")
@@ -193,11 +213,11 @@ def chip_flows(g: Groups, parts: list):
     return src, dst, size, {label: np.concatenate(idx) for label, idx in via.items()}
 
 
-def _dense(net: Network, src, dst, via):
+def _dense(net: Network, src, dst, via, routing: str):
     a = np.zeros((len(net.links.tail), len(src)))
     latency = np.zeros(len(src))
     for label, idx in via.items():
-        a[:, idx], latency[idx] = brute.route_dense(net, src[idx], dst[idx], label)
+        a[:, idx], latency[idx] = brute.route_dense(net, src[idx], dst[idx], label, routing)
     return a, latency
 
 

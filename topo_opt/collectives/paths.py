@@ -30,15 +30,16 @@ def ragged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return owner, starts[owner] + offsets
 
 
-def _positions(m: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Positions in m.indices / m.data of the entries (rows[i], cols[i]) of a CSR with sorted indices."""
-    keys = rows.astype(np.int64) * m.shape[1] + cols
-    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    flat = row_of.astype(np.int64) * m.shape[1] + m.indices
-    pos = np.searchsorted(flat, keys)
-    if (pos >= len(flat)).any() or (flat[np.minimum(pos, len(flat) - 1)] != keys).any():
-        raise ValueError("missing link on a shortest path")
-    return pos
+def reuse(routes: Triple, count: int, which: np.ndarray) -> Triple:
+    """Entries (owner i, link, frac) of route which[i] for every i, from (route, link, frac)
+    entries of `count` routes: each distinct route is computed once, then shared."""
+    route, link, frac = routes
+    order = np.argsort(route, kind="stable")
+    route, link, frac = route[order], link[order], frac[order]
+    starts = np.searchsorted(route, np.arange(count))
+    counts = np.searchsorted(route, np.arange(count), side="right") - starts
+    owner, pos = ragged(starts[which], counts[which])
+    return owner, link[pos], frac[pos]
 
 
 def path_counts(weight: csr_matrix, dist: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -75,47 +76,67 @@ def node_pairs(sub: Graphlet, a: np.ndarray, b: np.ndarray, links: LinkTable):
         raise ValueError(f"no path from node {int(sub.nodes[a[i]])} to node {int(sub.nodes[b[i]])}")
     sigma = path_counts(sub.weight, dist, ends)
     return layered_split(sub, a, b, d.astype(np.int64), sigma[ra, b], links,
+                         dist_from=lambda f, u: dist[ra[f], u],
                          dist_to=lambda f, v: dist[rb[f], v],
                          sigma_from=lambda f, u: sigma[ra[f], u],
                          sigma_to=lambda f, v: sigma[rb[f], v])
 
 
 def layered_split(sub: Graphlet, a: np.ndarray, b: np.ndarray, d: np.ndarray, total: np.ndarray,
-                  links: LinkTable, dist_to, sigma_from, sigma_to):
-    """Walk the shortest-path DAGs of the pairs (a[i], b[i]) layer by layer.
+                  links: LinkTable, dist_from, dist_to, sigma_from, sigma_to):
+    """Walk the shortest-path DAGs of the pairs (a[i], b[i]) layer by layer, from both ends.
 
-    `d` and `total` are each pair's hop distance and path count; dist_to(i, v), sigma_from(i, u)
-    and sigma_to(i, v) give distances to b[i] and path counts from a[i] and b[i]. Returns (flow,
-    link, frac) entries and each pair's latency (ns, longest of its paths).
+    `d` and `total` are each pair's hop distance and path count; dist_from(i, u), dist_to(i, v),
+    sigma_from(i, u) and sigma_to(i, v) give distances and path counts from a[i] and to b[i].
+    Link (u -> v) with dist_from(i, u) + 1 + dist_to(i, v) = d[i] carries sigma_from(i, u) *
+    lanes(u, v) * sigma_to(i, v) / total[i] of pair i. The first d[i] // 2 layers are found
+    walking out of a[i] and the others walking back from b[i], so the nodes in the middle of
+    the paths (a Clos's spines) never have all their neighbours listed for every pair crossing
+    them. Returns (flow, link, frac) entries and each pair's latency (ns, longest of its paths).
     """
     n = sub.adj.shape[0]
-    f, u = np.arange(len(a)), a.copy()
-    lat_u = np.zeros(len(a))
-    latency = np.zeros(len(a))
-    parts = []
-    for layer in range(int(d.max(initial=0))):
-        last = d[f] == layer + 1  # the next node can only be the destination: look the link up
-        owner, pos = ragged(sub.adj.indptr[u[~last]], np.diff(sub.adj.indptr)[u[~last]])
-        owner = np.flatnonzero(~last)[owner]
-        ff, v = f[owner], sub.adj.indices[pos]
-        keep = dist_to(ff, v) == d[ff] - layer - 1
-        owner, pos, ff, v = owner[keep], pos[keep], ff[keep], v[keep]
-        ends_at = np.flatnonzero(last)
-        if ends_at.size:
-            lookup = _positions(sub.adj, u[ends_at], b[f[ends_at]])
-            owner, pos = np.concatenate([owner, ends_at]), np.concatenate([pos, lookup])
-            ff, v = np.concatenate([ff, f[ends_at]]), np.concatenate([v, b[f[ends_at]]])
-        link = sub.adj.data[pos] - 1
-        frac = sigma_from(ff, u[owner]) * sub.weight.data[pos] * sigma_to(ff, v) / total[ff]
-        parts.append((ff, link, frac))
-        lat_v = lat_u[owner] + links.latency_ns[link]
-        arrived = v == b[ff]
-        np.maximum.at(latency, ff[arrived], lat_v[arrived])
-        keys, where = np.unique(ff[~arrived] * n + v[~arrived], return_inverse=True)
-        lat_u = np.full(len(keys), -np.inf)
-        np.maximum.at(lat_u, where, lat_v[~arrived])
-        f, u = keys // n, keys % n
-    flow, link, frac = concat(parts)
+    mid = d // 2
+    out_parts, (fa, na, lat_a) = _sweep(sub, links, a, mid, lambda f, v, s: dist_to(f, v) == d[f] - s - 1,
+                                        forward=True)
+    back_parts, (fb, nb, lat_b) = _sweep(sub, links, b, d - mid,
+                                         lambda f, u, s: dist_from(f, u) == d[f] - s - 1, forward=False)
+    flow, link, tail, head = (np.concatenate([p[i] for p in out_parts + back_parts]) for i in range(4))
+    frac = sigma_from(flow, tail) * links.lanes[link] * sigma_to(flow, head) / total[flow]
+    # the longest path: its longest half to each middle node, plus the longest half from it
+    out_keys = fa * n + na
+    order = np.argsort(out_keys)
+    meet = order[np.searchsorted(out_keys[order], fb * n + nb)]
+    latency = np.full(len(a), -np.inf)
+    np.maximum.at(latency, fb, lat_a[meet] + lat_b)
     return flow, link, frac, latency
 
 
+def _sweep(sub: Graphlet, links: LinkTable, start: np.ndarray, steps: np.ndarray, keep, forward: bool):
+    """DAG links found walking steps[i] layers from start[i], out along links (forward) or back
+    against them; keep(i, node, s) says whether a neighbour reached at step s is on pair i's DAG.
+    Returns per-step (flow, link, tail, head) arrays and the (flow, node, latency_ns) reached,
+    nodes deduplicated per flow with their longest latency."""
+    n, adj = sub.adj.shape[0], sub.adj
+    f, node, lat = np.arange(len(start)), start.copy(), np.zeros(len(start))
+    parts, ends = [], []
+    for s in range(int(steps.max(initial=0)) + 1):
+        stop = steps[f] <= s
+        ends.append((f[stop], node[stop], lat[stop]))
+        f, node, lat = f[~stop], node[~stop], lat[~stop]
+        if not f.size:
+            break
+        owner, pos = ragged(adj.indptr[node], np.diff(adj.indptr)[node])
+        ff, other = f[owner], adj.indices[pos]
+        ok = keep(ff, other, s)
+        owner, pos, ff, other = owner[ok], pos[ok], ff[ok], other[ok]
+        link = adj.data[pos] - 1
+        if forward:
+            parts.append((ff, link, node[owner], other))
+        else:  # links 2i and 2i+1 are one edge's two directions: other -> node is link ^ 1
+            link = link ^ 1
+            parts.append((ff, link, other, node[owner]))
+        keys, where = np.unique(ff * n + other, return_inverse=True)
+        lat_next = np.full(len(keys), -np.inf)
+        np.maximum.at(lat_next, where.ravel(), lat[owner] + links.latency_ns[link])
+        f, node, lat = keys // n, keys % n, lat_next
+    return parts, tuple(np.concatenate([e[i] for e in ends]) for i in range(3))

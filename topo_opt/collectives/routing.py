@@ -1,6 +1,9 @@
 """Routing of chip-to-chip flows onto directed links, as sparse (link, flow, fraction) entries.
 
-Two policies:
+Two routings (`ROUTINGS`): `structured` routes by dimension order on product fabrics and by
+shortest paths elsewhere; `shortest` routes every family by shortest paths over the whole graph
+(`shortest`: naive routing that ignores dimensions, and any dimensions a schedule names).
+The two policies:
 
 - **shortest paths** (every family): a flow s -> t is split over all minimum-hop paths in
   proportion to their multiplicity, a bundle of m lanes counting as m parallel links (`paths`).
@@ -22,7 +25,8 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from topo_opt.collectives.paths import concat, node_pairs, ragged
+from topo_opt.collectives.paths import concat, node_pairs, reuse
+from topo_opt.collectives.shortest import Symmetry, find_symmetry, symmetric_routes
 from topo_opt.collectives.topology import (
     UBMESH_AXES,
     UBMESH_KINDS,
@@ -40,6 +44,8 @@ from topo_opt.collectives.translation import (
     torus_translations,
     translated_routes,
 )
+
+ROUTINGS = ("structured", "shortest")
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +88,9 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
         if len(pairs):
             g = sub.core
             pflow, plink, pfrac, plat = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
-            order = np.argsort(pflow, kind="stable")
-            pflow, plink, pfrac = pflow[order], plink[order], pfrac[order]
-            starts = np.searchsorted(pflow, np.arange(len(pairs)))
-            counts = np.searchsorted(pflow, np.arange(len(pairs)), side="right") - starts
-            owner, pos = ragged(starts[which], counts[which])
+            owner, link, frac = reuse((pflow, plink, pfrac), len(pairs), which)
             members = idx[cross]
-            parts.append((members[owner], plink[pos], pfrac[pos]))
+            parts.append((members[owner], link, frac))
             latency[members] += plat[which]
     flow, link, frac = concat(parts)
     return flow, link, frac, latency
@@ -104,6 +106,8 @@ class Network:
     translations: Translations | None = None
     _subnets: dict = field(default_factory=dict)
     _single: SingleSource | None = None
+    _symmetry: Symmetry | None = None
+    _symmetry_known: bool = False
 
     def subnet(self, kinds: tuple[str, ...] = ()) -> SubNet:
         if kinds not in self._subnets:
@@ -114,19 +118,32 @@ class Network:
     def chips(self) -> int:
         return self.links.chips
 
-    def route(self, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...] = ()) -> Routes:
-        """Routes of chip flows src[i] != dst[i]: dimension order on product fabrics, else shortest paths."""
+    def route(self, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...] = (),
+              routing: str = "structured") -> Routes:
+        """Routes of chip flows src[i] != dst[i]: dimension order on product fabrics under the
+        structured routing, else shortest paths (`via` ignored under the shortest routing)."""
         src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
-        if self.view is None:
-            if via:
-                raise ValueError(f"routing via {via} needs a product fabric")
-            if self.translations is not None:
-                flow, link, frac, lat = translated_routes(self.single_source(), self.subnet().full,
-                                                          self.links, src, dst)
-            else:
-                flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
-            return Routes(flow, link, frac, lat)
-        return _dimension_order(self, src, dst, via)
+        if routing == "structured" and self.view is not None:
+            return _dimension_order(self, src, dst, via)
+        if routing == "structured" and via:
+            raise ValueError(f"routing via {via} needs a product fabric")
+        if self.translations is not None:
+            flow, link, frac, lat = translated_routes(self.single_source(), self.subnet().full,
+                                                      self.links, src, dst)
+        elif self.symmetry() is not None:
+            flow, link, frac, lat = symmetric_routes(self.symmetry(), self.subnet().full, self.links, src, dst)
+        else:
+            flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
+        return Routes(flow, link, frac, lat)
+
+    def symmetry(self) -> Symmetry | None:
+        """The coordinate translations of a product fabric that map the graph onto itself, with
+        shortest-path tables from representative chips (`shortest`); None for other fabrics."""
+        if not self._symmetry_known:
+            self._symmetry = (find_symmetry(self.links, self.subnet().full, self.view.sizes)
+                              if self.view is not None else None)
+            self._symmetry_known = True
+        return self._symmetry
 
     def single_source(self) -> SingleSource:
         """Distances and path counts from chip 0, for a fabric with translations."""

@@ -112,12 +112,16 @@ def line_peers(shape: tuple[int, ...], digits: tuple[int, ...], size_bytes: floa
 
 def shift_pairs(shape: tuple[int, ...], shift: Shift) -> tuple[np.ndarray, np.ndarray]:
     """(src, dst) rank arrays of a Shift, its STAR digits expanded."""
-    p = math.prod(shape)
-    ranks = np.arange(p, dtype=np.int64)
+    return shift_targets(shape, shift, np.arange(math.prod(shape), dtype=np.int64))
+
+
+def shift_targets(shape: tuple[int, ...], shift: Shift, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, dst): the flows of a Shift that leave `ranks`, its STAR digits expanded; flow j leaves
+    ranks[i[j]] for rank dst[j]."""
     strides = np.cumprod((1,) + shape[:-1]).astype(np.int64)
     digits = (ranks[:, None] // strides) % np.array(shape)
     choices = [range(1, k) if d == STAR else (d,) for k, d in zip(shape, shift.offset, strict=True)]
     offsets = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(shape))
     dst_digits = (digits[:, None, :] + offsets[None, :, :]) % np.array(shape)
     dst = (dst_digits @ strides).ravel()
-    return np.repeat(ranks, len(offsets)), dst
+    return np.repeat(np.arange(len(ranks)), len(offsets)), dst

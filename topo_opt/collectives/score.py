@@ -11,6 +11,8 @@ One record per (collective, algorithm, size):
 - bottleneck ("kind tail->head"), bottleneck_kind, bottleneck_utilization: the busiest
   directed link and its busy time / time_s;
 - model: flow (max-min fair sharing) or alpha-beta (no sharing);
+- routing: structured (dimension order where the family defines it) or shortest (every flow
+  split over all shortest paths of the graph, the naive routing);
 - group_chips, groups, group_spec: chips per group, concurrent groups, the groups spec;
 - steps, chunks, engine: steps timed (with repeats), pipeline chunks, symmetric / per-flow.
 """
@@ -24,7 +26,7 @@ from topo_opt.collectives.algorithms import ALGORITHMS, COLLECTIVES, NotApplicab
 from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
 from topo_opt.collectives.engine import Evaluator, Timing
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
-from topo_opt.collectives.routing import dor_latency_ns, network
+from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
 from topo_opt.errors import InstanceError
 
@@ -41,16 +43,17 @@ BUSBW_FACTOR = {
 
 def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Sequence[int],
                  algorithms: Sequence[str] = ("auto",), model: str = "flow",
-                 groups: str | None = None) -> list[dict]:
+                 groups: str | None = None, routing: str = "structured") -> list[dict]:
     """One record per (collective, algorithm, size), in that nesting order.
 
-    Raises InstanceError for an unknown collective, algorithm or model, a bad groups spec, or an
-    algorithm that does not apply to the collective or fabric.
+    Raises InstanceError for an unknown collective, algorithm, model or routing, a bad groups
+    spec, or an algorithm that does not apply to the collective or fabric.
     """
     where = graph.graph.get("name") or "fabric"
     _check(where, "collective", collectives, COLLECTIVES)
     _check(where, "algorithm", algorithms, ALGORITHMS + ("auto",))
     _check(where, "model", [model], MODELS)
+    _check(where, "routing", [routing], ROUTINGS)
     for size in sizes_bytes:
         if int(size) != size or size <= 0:
             raise InstanceError(where, "size", f"sizes must be positive whole bytes, got {size!r}")
@@ -61,7 +64,7 @@ def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Seque
         raise InstanceError(where, "groups", str(exc)) from None
     if grp.p < 2:
         raise InstanceError(where, "groups", f"groups {grp.spec!r} hold one chip each: nothing to exchange")
-    evaluator = Evaluator(net, grp, model)
+    evaluator = Evaluator(net, grp, model, routing)
     records = []
     for collective in collectives:
         for algorithm in algorithms:
@@ -137,7 +140,7 @@ def _alpha_floor_s(ev: Evaluator, step: Step) -> float:
     """A step's alpha cannot be below the path latency of any of its flows: exact from rank digits
     for dimension-order routing on aligned groups, else the shortest link's latency."""
     g = ev.groups
-    if g.axes is None:
+    if g.axes is None or ev.routing == "shortest":
         return float(ev.net.links.latency_ns.min()) * 1e-9
     shape = np.array(g.shape.shape)
     worst = 0.0
@@ -179,6 +182,7 @@ def _record(ev: Evaluator, collective: str, algorithm: str, size: int, schedule:
         "bottleneck_kind": str(ev.net.links.kind[link]),
         "bottleneck_utilization": float(timing.busy_s[link] / time_s),
         "model": ev.model,
+        "routing": ev.routing,
         "group_chips": p,
         "groups": g.count,
         "group_spec": g.spec,

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse.csgraph import shortest_path
 
 from topo_opt.collectives.fluid import transfer_time
-from topo_opt.collectives.paths import layered_split, path_counts, ragged
+from topo_opt.collectives.paths import layered_split, path_counts, reuse
 from topo_opt.collectives.topology import Graphlet, LinkTable
 
 
@@ -85,6 +85,7 @@ class SingleSource:
         tr, dist, sigma = self.tr, self.dist, self.sigma
         zero = np.zeros(len(targets), dtype=np.int64)
         return layered_split(g, zero, targets, dist[targets].astype(np.int64), sigma[targets], links,
+                             dist_from=lambda f, u: dist[u],
                              dist_to=lambda f, v: dist[tr.sub(v, targets[f])],
                              sigma_from=lambda f, u: sigma[u],
                              sigma_to=lambda f, v: sigma[tr.sub(v, targets[f])])
@@ -102,13 +103,9 @@ def translated_routes(ss: SingleSource, g: Graphlet, links: LinkTable, src: np.n
     tr = ss.tr
     offsets, which = np.unique(tr.sub(dst, src), return_inverse=True)
     flow, link, frac, latency = ss.routes_from_zero(g, offsets, links)
-    order = np.argsort(flow, kind="stable")
-    flow, link, frac = flow[order], link[order], frac[order]
-    starts = np.searchsorted(flow, np.arange(len(offsets)))
-    counts = np.searchsorted(flow, np.arange(len(offsets)), side="right") - starts
-    owner, pos = ragged(starts[which], counts[which])
-    moved = links.ids(tr.add(links.tail[link[pos]], src[owner]), tr.add(links.head[link[pos]], src[owner]))
-    return owner, moved, frac[pos], latency[which]
+    owner, link, frac = reuse((flow, link, frac), len(offsets), which)
+    moved = links.ids(tr.add(links.tail[link], src[owner]), tr.add(links.head[link], src[owner]))
+    return owner, moved, frac, latency[which]
 
 
 def all_peers_step(ss: SingleSource, g: Graphlet, links: LinkTable, sizes: np.ndarray, model: str):
