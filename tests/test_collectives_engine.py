@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from topo_opt.collectives import COLLECTIVES, score_fabric
+from topo_opt.collectives import COLLECTIVES, score_fabric, shortest
 from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
 from topo_opt.collectives.brute import route_dense
 from topo_opt.collectives.engine import Evaluator, chip_flows
@@ -66,13 +66,19 @@ def schedules(groups: Groups):
                 continue
 
 
-@pytest.mark.parametrize("name", sorted(FABRICS))
-def test_fast_path_matches_brute_force(name: str) -> None:
+# The shortest routing differs from the structured one only where the family has a product view.
+PRODUCT_FABRICS = ("clos-fat-tree", "clos-rail", "dims-mixed", "torus", "ubmesh-pods", "ubmesh-rack")
+
+
+@pytest.mark.parametrize("name,routing", [(name, "structured") for name in sorted(FABRICS)]
+                         + [(name, "shortest") for name in PRODUCT_FABRICS])
+def test_fast_path_matches_brute_force(name: str, routing: str) -> None:
     net = network(FABRICS[name])
     groups = make_groups(net, None)
     checked = 0
     for model in ("flow", "alpha-beta"):
-        fast, brute = Evaluator(net, groups, model), Evaluator(net, groups, model, brute_force=True)
+        fast = Evaluator(net, groups, model, routing)
+        brute = Evaluator(net, groups, model, routing, brute_force=True)
         for collective, algorithm, schedule in schedules(groups):
             want = brute.run(schedule).time_s
             assert fast.run(schedule).time_s == pytest.approx(want, rel=1e-2), (collective, algorithm, model)
@@ -80,14 +86,64 @@ def test_fast_path_matches_brute_force(name: str) -> None:
     assert checked >= 20
 
 
-@pytest.mark.parametrize("spec", ["x=4,y=4@x", "x=4,y=4@y", "a=2,b=8@b", "a=8,b=2@a"])
-def test_concurrent_groups_match_brute_force(spec: str) -> None:
-    net = network(FABRICS["torus"])
+def test_translations_that_are_automorphisms() -> None:
+    """Shortest routing times a step from representative chips: one on UB-Mesh (every coordinate
+    translation maps the graph onto itself, HRS leaves, spines and LRS included) and on a torus;
+    on the fat-tree a shift by one chip splits a leaf's 4 chips, so only whole-leaf shifts count
+    and one chip per leaf position represents the rest."""
+    for name, reps, images in (("ubmesh-pods", 1, 32), ("torus", 1, 16), ("clos-fat-tree", 4, 4)):
+        sym = network(FABRICS[name]).symmetry()
+        assert (len(sym.reps), sym.images) == (reps, images), name
+        assert len(sym.reps) * sym.images == FABRICS[name].graph["chips"]
+    assert network(FABRICS["dragonfly"]).symmetry() is None  # no product view: not needed
+
+
+def test_representative_flows_routed_in_chunks_time_alike(monkeypatch) -> None:
+    """Steps whose flows carry different bytes, and the alpha-beta model, route the representatives'
+    flows a chunk at a time: chunks of 7 flows give the times of one chunk."""
+    net = network(FABRICS["ubmesh-pods"])
+    groups = make_groups(net, None)
+    cases = [(c, a, s) for c, a, s in schedules(groups) if a in ("multi-dim", "ubmesh-xy", "direct")]
+    whole = {(c, a, m): Evaluator(net, groups, m, "shortest").run(s).time_s
+             for c, a, s in cases for m in ("flow", "alpha-beta")}
+    monkeypatch.setattr(shortest, "_CHUNK_FLOWS", 7)
+    for c, a, s in cases:
+        for m in ("flow", "alpha-beta"):
+            assert Evaluator(net, groups, m, "shortest").run(s).time_s == pytest.approx(whole[c, a, m], rel=1e-12)
+
+
+def test_steps_too_large_to_time_flow_by_flow_are_refused(monkeypatch) -> None:
+    net = network(FABRICS["ubmesh-pods"])
+    groups = make_groups(net, None)
+    schedule = build_schedule("all-to-all", "ubmesh-xy", groups.shape, SIZE)  # halves and wholes
+    monkeypatch.setattr(shortest, "MAX_REDUCED_ENTRIES", 100)
+    with pytest.raises(NotApplicable, match="too large to time flow by flow"):
+        Evaluator(net, groups, "flow", "shortest").run(schedule)
+
+
+@pytest.mark.parametrize("name", ["dragonfly", "torus-twisted", "clos-oversubscribed"])
+def test_routings_agree_without_dimension_order(name: str) -> None:
+    """Where the family defines no dimension order, structured routing is shortest-path routing."""
+    graph = FABRICS[name]
+    for algorithm in ("direct", "ring"):
+        structured, shortest = (score_fabric(graph, ["all-reduce"], [SIZE], [algorithm], routing=r)[0]
+                                for r in ("structured", "shortest"))
+        assert shortest["time_s"] == structured["time_s"]
+        assert (structured["routing"], shortest["routing"]) == ("structured", "shortest")
+
+
+@pytest.mark.parametrize("name,spec,routing", [
+    ("torus", "x=4,y=4@x", "structured"), ("torus", "x=4,y=4@y", "structured"),
+    ("torus", "a=2,b=8@b", "structured"), ("torus", "a=8,b=2@a", "structured"),
+    ("torus", "a=8,b=2@a", "shortest"), ("ubmesh-pods", "rack", "shortest"), ("ubmesh-pods", "pod", "shortest"),
+])
+def test_concurrent_groups_match_brute_force(name: str, spec: str, routing: str) -> None:
+    net = network(FABRICS[name])
     groups = make_groups(net, spec)
     for model in ("flow", "alpha-beta"):
         for collective, algorithm, schedule in schedules(groups):
-            want = Evaluator(net, groups, model, brute_force=True).run(schedule).time_s
-            assert Evaluator(net, groups, model).run(schedule).time_s == pytest.approx(want, rel=1e-2), \
+            want = Evaluator(net, groups, model, routing, brute_force=True).run(schedule).time_s
+            assert Evaluator(net, groups, model, routing).run(schedule).time_s == pytest.approx(want, rel=1e-2), \
                 (collective, algorithm, model)
 
 

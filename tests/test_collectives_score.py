@@ -158,9 +158,24 @@ def test_cli_reads_the_instance_named_by_a_result(tmp_path) -> None:
     (["--collective", "gather"], "error: instances/ring16.yaml: --collective: unknown collective 'gather'"),
     (["--size", "12 parsecs"], "error: instances/ring16.yaml: --size: not a size"),
     (["--algorithm", "ubmesh-xy", "--collective", "all-to-all"], "ubmesh-xy needs a group spanning two"),
+    (["--routing", "naive"], "error: instances/ring16.yaml: --routing: unknown routing 'naive'"),
 ])
 def test_cli_errors_are_one_line_with_exit_2(args, text) -> None:
     result = CliRunner().invoke(main, ["score", "instances/ring16.yaml", *args])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert text in result.output
+
+
+def test_cli_routing_is_recorded() -> None:
+    """The same direct all-to-all on one UB-Mesh rack under both routings: naive shortest-path
+    routing puts part of the two-hop flows on the LRS, which then limits it."""
+    runs = {}
+    for routing in ("structured", "shortest"):
+        result = CliRunner().invoke(main, ["score", "instances/ubmesh-rack64.yaml", "--collective", "all-to-all",
+                                           "--algorithm", "direct", "--size", "1GiB", "--routing", routing, "--json"])
+        assert result.exit_code == 0, result.output
+        (runs[routing],) = json.loads(result.output)
+        assert runs[routing]["routing"] == routing
+    assert runs["shortest"]["bottleneck_kind"] == "lrs"
+    assert runs["shortest"]["time_s"] > 2 * runs["structured"]["time_s"]

@@ -178,12 +178,15 @@ def _scored_instance(target: str):
 @click.option("--model", default="flow", show_default=True, help="flow (max-min fair sharing) or alpha-beta.")
 @click.option("--groups", default=None,
               help="all (default), board, rack, pod, or a layout tp=8,pp=8,dp=128[@axis].")
+@click.option("--routing", default="structured", show_default=True,
+              help="structured (dimension order where the family defines it) or shortest (every flow "
+                   "over all shortest paths of the graph: naive routing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Draw bus bandwidth against size to this image file.")
 @_reported
 def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...], sizes: tuple[str, ...],
-          model: str, groups: str | None, as_json: bool, plot: str | None) -> None:
+          model: str, groups: str | None, routing: str, as_json: bool, plot: str | None) -> None:
     """Time collectives on the fabric, against their bandwidth bounds."""
     inst = _scored_instance(target)
     try:
@@ -192,7 +195,7 @@ def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...]
         raise InstanceError(target, "--size", str(exc)) from None
     try:
         records = score_fabric(build_fabric(inst), collectives or inst.workload.collectives, size_bytes,
-                               algorithms or ("auto",), model, groups)
+                               algorithms or ("auto",), model, groups, routing)
     except InstanceError as exc:
         raise InstanceError(target, f"--{exc.field}", exc.message) from None
     if plot:

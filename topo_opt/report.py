@@ -107,7 +107,7 @@ def format_scores(records: list[dict]) -> str:
         return "no scores"
     r0 = records[0]
     head = (f"{r0['group_chips']:,} chips per group x {r0['groups']:,} group(s) ({r0['group_spec']}), "
-            f"model {r0['model']}")
+            f"model {r0['model']}, routing {r0.get('routing', 'structured')}")
     rows = [("collective", "algorithm", "size", "time", "algbw GB/s", "busbw GB/s", "bound", "eff",
              "bottleneck (util)")]
     for r in records:

@@ -27,13 +27,18 @@ rates (they are unique): the flows of one T-orbit share a rate and the links of 
 load. With A_r[l, f] the fraction of representative flow f on link l, a link l of orbit O
 carries sum_f r_f (N / |O|) sum_{l' in O} A_r[l', f], so the fluid model on the reduced matrix
 (link orbits x representative flows) with those entries gives every rate, the makespan and
-every link's load exactly.
+every link's load exactly. When all flows carry the same bytes, the loads suffice (`fluid`)
+and come from one Brandes sweep per representative, with no flow routed on its own: on the
+Atlas 950 (one representative) a direct all-to-all on 8,192 chips takes 0.03 s; the Atlas 960,
+whose uplinks go to HRS leaves by (x + 8y) mod 22 and so break the X and Y translations, has 88
+representatives (0.7 s), and there its alpha-beta model, which routes each of the 1.4 million
+representative flows, takes over a minute.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from topo_opt.collectives.algorithms import NotApplicable
@@ -44,6 +49,8 @@ from topo_opt.collectives.topology import Graphlet, LinkTable
 
 _TABLE_ENTRIES = 20_000_000  # (representative, node) entries of the distance and path-count tables
 MAX_REP_FLOWS = 4_000_000  # flows of the representatives in one step
+MAX_REDUCED_ENTRIES = 20_000_000  # entries of a reduced (link orbit x flow) matrix
+_CHUNK_FLOWS = 10_000  # representative flows routed at once
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,12 +84,14 @@ class Symmetry:
     def apply(self, jumps: np.ndarray, nodes: np.ndarray) -> np.ndarray:
         """gamma_jumps(nodes), gamma = g_0^j_0 o g_1^j_1 o ... (the last axis applied first)."""
         for a in reversed(range(len(self.power))):
-            nodes = self.power[a][jumps[:, a], nodes]
+            if len(self.power[a]) > 1:  # an axis without symmetry moves nothing
+                nodes = self.power[a][jumps[:, a], nodes]
         return nodes
 
     def unapply(self, jumps: np.ndarray, nodes: np.ndarray) -> np.ndarray:
         for a in range(len(self.inverse)):
-            nodes = self.inverse[a][jumps[:, a], nodes]
+            if len(self.inverse[a]) > 1:
+                nodes = self.inverse[a][jumps[:, a], nodes]
         return nodes
 
     def routes(self, g: Graphlet, links: LinkTable, rep: np.ndarray, targets: np.ndarray):
@@ -231,28 +240,93 @@ def shortest_step(sym: Symmetry, g: Graphlet, links: LinkTable, groups: np.ndarr
                   shape: tuple[int, ...], parts: list[Shift], model: str):
     """(alpha_s, transfer_s, link ids, busy seconds per link) of one step of Shifts run by every
     group (rows of `groups`: chip of each rank, ranks mixed-radix over `shape`), the groups aligned
-    with the fabric's axes; timed from the representatives' flows (module docstring)."""
+    with the fabric's axes; timed from the representatives' flows (module docstring).
+
+    When every flow carries the same bytes b, the flow model needs only each link's load:
+    makespan = b max_l load_l / c_l (`fluid`), which Brandes' accumulation gives per
+    representative in one backward sweep over its shortest-path DAG. Otherwise (and in the
+    alpha-beta model) every representative flow is routed on its own, in chunks.
+    """
     rep, target, size = _rep_flows(sym, groups, shape, parts)
-    n = links.nodes
-    keys, which = np.unique(rep * n + target, return_inverse=True)
-    which = which.ravel()
-    route, link, frac, latency = sym.routes(g, links, keys // n, keys % n)
-    flow, link, frac = reuse((route, link, frac), len(keys), which)
-    cap = links.capacity_GBps * 1e9
-    orbit = sym.orbit[link]
-    reduced = csr_matrix((frac * sym.images / sym.orbit_size[orbit], (orbit, flow)),
-                         shape=(len(sym.orbit_size), len(size)))
     orbit_cap = np.ones(len(sym.orbit_size))
-    orbit_cap[sym.orbit] = cap  # equal over an orbit: automorphisms keep bandwidths
-    if model == "alpha-beta":  # each flow alone: its busiest link
-        per_byte = np.zeros(len(size))
-        np.maximum.at(per_byte, flow, frac / cap[link])
-        transfer = float((size * per_byte).max())
+    orbit_cap[sym.orbit] = links.capacity_GBps * 1e9  # equal over an orbit: automorphisms keep bandwidths
+    if model == "flow" and np.ptp(size) <= 1e-9 * size.max():
+        load, latency_ns = _accumulated(sym, links, rep, target)
+        orbit_load = sym.images * np.bincount(sym.orbit, weights=load, minlength=len(orbit_cap)) / sym.orbit_size
+        transfer = transfer_time(orbit_load[:, None], orbit_cap, size[:1], model)
+        orbit_busy = orbit_load * size[0] / orbit_cap
     else:
-        transfer = transfer_time(reduced, orbit_cap, size, model)
-    busy = (np.asarray(reduced @ size).ravel() / orbit_cap)[sym.orbit]
+        latency_ns, transfer, orbit_busy = _flow_by_flow(sym, g, links, rep, target, size, orbit_cap, model)
+    busy = orbit_busy[sym.orbit]
     used = np.flatnonzero(busy > 0)
-    return float(latency[which].max()) * 1e-9, transfer, used, busy[used]
+    return latency_ns * 1e-9, transfer, used, busy[used]
+
+
+def _accumulated(sym: Symmetry, links: LinkTable, rep: np.ndarray, target: np.ndarray):
+    """(flows' worth on every link, longest path latency_ns) of the flows reps[rep[i]] -> target[i].
+
+    From a source s with distances d and path counts sigma, link (u -> v) of its DAG (d(v) =
+    d(u) + 1) carries sigma(u) lanes(u, v) / sigma(v) of everything that passes v, and
+    delta(v) = demand(v) + sum of v's DAG links out (Brandes 2001), so one sweep from the
+    farthest layer inwards loads every link; the longest latency follows forward, layer by layer.
+    """
+    n, tail, head = links.nodes, links.tail, links.head
+    load = np.zeros(len(tail))
+    latency = 0.0
+    for r in np.unique(rep):
+        d, sigma = sym.dist[r], sym.sigma[r]
+        demand = np.bincount(target[rep == r], minlength=n).astype(float)
+        if np.isinf(d[demand > 0]).any():
+            raise ValueError(f"no path from node {int(sym.reps[r])} to some of its targets")
+        dag = np.flatnonzero(np.isfinite(d[tail]) & (d[head] == d[tail] + 1))
+        dag = dag[np.argsort(d[head[dag]], kind="stable")]
+        layers = np.split(dag, np.flatnonzero(np.diff(d[head[dag]])) + 1)
+        coef = np.zeros(len(tail))
+        coef[dag] = sigma[tail[dag]] * links.lanes[dag] / sigma[head[dag]]
+        delta = demand.copy()
+        for ids in reversed(layers):
+            through = coef[ids] * delta[head[ids]]
+            load[ids] += through
+            delta += np.bincount(tail[ids], weights=through, minlength=n)
+        arrive = np.full(n, -np.inf)
+        arrive[sym.reps[r]] = 0.0
+        for ids in layers:
+            np.maximum.at(arrive, head[ids], arrive[tail[ids]] + links.latency_ns[ids])
+        latency = max(latency, float(arrive[demand > 0].max()))
+    return load, latency
+
+
+def _flow_by_flow(sym: Symmetry, g: Graphlet, links: LinkTable, rep: np.ndarray, target: np.ndarray,
+                  size: np.ndarray, orbit_cap: np.ndarray, model: str):
+    """(latency_ns, transfer_s, busy seconds per link orbit), every representative flow routed on
+    its own (a chunk at a time): exact for any bytes, and for the alpha-beta model."""
+    n = links.nodes
+    cap = links.capacity_GBps * 1e9
+    order = np.argsort(rep * n + target, kind="stable")
+    latency, alone, busy, blocks, entries = 0.0, 0.0, np.zeros(len(orbit_cap)), [], 0
+    for start in range(0, len(order), _CHUNK_FLOWS):
+        idx = order[start:start + _CHUNK_FLOWS]
+        keys, which = np.unique(rep[idx] * n + target[idx], return_inverse=True)
+        route, link, frac, lat = sym.routes(g, links, keys // n, keys % n)
+        flow, link, frac = reuse((route, link, frac), len(keys), which.ravel())
+        latency = max(latency, float(lat.max()))
+        orbit = sym.orbit[link]
+        block = csr_matrix((frac * sym.images / sym.orbit_size[orbit], (orbit, flow)),
+                           shape=(len(orbit_cap), len(idx)))
+        busy += np.asarray(block @ size[idx]).ravel() / orbit_cap
+        if model == "alpha-beta":  # each flow alone: its busiest link
+            per_byte = np.zeros(len(idx))
+            np.maximum.at(per_byte, flow, frac / cap[link])
+            alone = max(alone, float((size[idx] * per_byte).max()))
+            continue
+        blocks.append(block)
+        entries += block.nnz
+        if entries > MAX_REDUCED_ENTRIES:
+            raise NotApplicable(f"over {MAX_REDUCED_ENTRIES:,} (link orbit, flow) entries for a step whose "
+                                "flows carry different bytes: too large to time flow by flow")
+    if model == "alpha-beta":
+        return latency, alone, busy
+    return latency, transfer_time(hstack(blocks).tocsr(), orbit_cap, size[order], model), busy
 
 
 def _rep_flows(sym: Symmetry, groups: np.ndarray, shape: tuple[int, ...], parts: list[Shift]):
