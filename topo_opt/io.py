@@ -16,7 +16,6 @@ import yaml
 from topo_opt.errors import InstanceError
 from topo_opt.instance import Instance, instance_from_mapping
 
-
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
