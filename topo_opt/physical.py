@@ -150,6 +150,21 @@ def cable_length_m(floor: Floor, slot_a: int, slot_b: int) -> float:
     return abs(xa - xb) + abs(ya - yb) + 2 * floor.cable_slack_m
 
 
+# Edges (m) of the cable-length buckets every bill and placement report uses.
+LENGTH_BUCKETS_M = (1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 100, 200, 500)
+
+
+def length_bucket(length_m: float) -> str:
+    """'<=7 m' for the smallest bucket edge that covers the length, '>500 m' beyond the last."""
+    edge = next((b for b in LENGTH_BUCKETS_M if length_m <= b + 1e-9), None)
+    return f"<={edge} m" if edge is not None else f">{LENGTH_BUCKETS_M[-1]} m"
+
+
+def length_bucket_order(label: str) -> float:
+    """Sort key of a `length_bucket` label: its edge (the '>' bucket sorts after its edge's '<=')."""
+    return float(label.strip("<=> m")) + (0.5 if label.startswith(">") else 0.0)
+
+
 def cheapest_medium(media: tuple[MediumType, ...], length_m: float) -> MediumType | None:
     """Cheapest medium per unit of bandwidth whose reach covers `length_m`."""
     fits = [m for m in media if m.reach_m >= length_m]

@@ -3,9 +3,12 @@
 from dataclasses import fields
 from html import escape
 
+from matplotlib.figure import Figure
+
 from topo_opt.compare import METRICS, design_metrics
 from topo_opt.instance import CoolingZone, Floor
 from topo_opt.plots import placement_figure
+from topo_opt.units import format_size
 
 
 def format_summary(s: dict) -> str:
@@ -34,8 +37,6 @@ def format_summary(s: dict) -> str:
 
 def bom_figure(bom: dict):
     """Two bars: network cost by part, and power by part (compute shown for scale)."""
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax_cost, ax_power = fig.subplots(1, 2)
     costs = bom.get("cost_breakdown_usd", {})
@@ -101,8 +102,6 @@ time limit {result['options']['time_limit_s']} s, seed {result['options']['seed'
 
 def format_scores(records: list[dict]) -> str:
     """Score records as printed by `topo-opt score` (one line per collective, algorithm and size)."""
-    from topo_opt.units import format_size
-
     if not records:
         return "no scores"
     r0 = records[0]
@@ -134,11 +133,6 @@ def plot_scores(records: list[dict], title: str = ""):
     """Figure of bus bandwidth against message size, one line per algorithm (auto's points named
     after the algorithm chosen) and the bound's line (the bus bandwidth the lower bound would
     give), one panel per collective. Agg backend, no display."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     collectives = list(dict.fromkeys(r["collective"] for r in records))
     fig = Figure(figsize=(6.4, 3.6 * len(collectives)), layout="constrained")
     axes = fig.subplots(len(collectives), 1, squeeze=False)[:, 0]
@@ -219,7 +213,7 @@ def format_placement(d: dict) -> str:
         f"{obj['cable_length_m']:,.0f} m, {obj['network_power_kw']:,.1f} kW",
     ]
     for medium, m in d["cables_by_medium"].items():
-        buckets = ", ".join(f"{b} m: {n:,}" for b, n in d["cables_by_length_m"][medium].items())
+        buckets = ", ".join(f"{b}: {n:,}" for b, n in d["cables_by_length_m"][medium].items())
         lines.append(f"  {medium:<16} {m['cables']:,} cables, ${m['cost_usd']:,.0f} ({buckets})")
     rows = ", ".join(f"{r['power_kw']:,.0f}" for r in d["rows"])
     lines.append(f"  row kW           {rows} (cap {d['rows'][0]['cap_kw']:,.0f} each)" if d["rows"] else "")

@@ -8,8 +8,9 @@ models, `routing` for how flows find their links, `symmetric` (dimension order) 
 them to, and `bounds` for the lower bounds.
 """
 
-from topo_opt.collectives.algorithms import ALGORITHMS, COLLECTIVES
+from topo_opt.collectives.algorithms import ALGORITHMS
 from topo_opt.collectives.routing import ROUTINGS
 from topo_opt.collectives.score import MODELS, score_fabric
+from topo_opt.instance import COLLECTIVES
 
 __all__ = ["ALGORITHMS", "COLLECTIVES", "MODELS", "ROUTINGS", "score_fabric"]

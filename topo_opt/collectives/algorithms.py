@@ -54,7 +54,6 @@ from topo_opt.collectives.schedule import (
 )
 from topo_opt.collectives.topology import Dim
 
-COLLECTIVES = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "broadcast")
 ALGORITHMS = ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim",
               "pairwise", "ubmesh-xy")
 MAX_CHUNKS = 4096

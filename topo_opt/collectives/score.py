@@ -22,13 +22,14 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 
-from topo_opt.collectives.algorithms import ALGORITHMS, COLLECTIVES, NotApplicable, build_schedule
+from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
 from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
 from topo_opt.collectives.engine import Evaluator, Timing
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
 from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
 from topo_opt.errors import InstanceError
+from topo_opt.instance import COLLECTIVES
 
 MODELS = ("flow", "alpha-beta")
 _TIE = 1e-9  # relative difference below which two algorithms' times count as equal

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from topo_opt.instance import Floor
-from topo_opt.physical import Cabinet
+from topo_opt.physical import Cabinet, length_bucket, length_bucket_order
 from topo_opt.placement.problem import PlacementProblem, bundle_tiers, row_loads_kw, zone_loads_kw
 from topo_opt.solution import StageReport
-
-LENGTH_BUCKETS_M = (3, 5, 7, 10, 15, 20, 30, 50, 100, 500)
 
 
 @dataclass(frozen=True)
@@ -157,16 +155,9 @@ def _by_medium(runs: tuple[CableRun, ...]) -> dict:
     }
 
 
-def length_bucket(length_m: float) -> str:
-    for edge in LENGTH_BUCKETS_M:
-        if length_m <= edge + 1e-9:
-            return f"<={edge}"
-    return f">{LENGTH_BUCKETS_M[-1]}"
-
-
 def _by_length(runs: tuple[CableRun, ...]) -> dict:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in runs:
         out[r.medium][length_bucket(r.length_m)] += r.cables
-    order = [f"<={e}" for e in LENGTH_BUCKETS_M] + [f">{LENGTH_BUCKETS_M[-1]}"]
-    return {m: {b: buckets[b] for b in order if b in buckets} for m, buckets in sorted(out.items())}
+    return {m: dict(sorted(buckets.items(), key=lambda kv: length_bucket_order(kv[0])))
+            for m, buckets in sorted(out.items())}

@@ -11,20 +11,14 @@ from collections import Counter
 
 from topo_opt.catalog import ChipType, MediumType
 from topo_opt.instance import Instance
-from topo_opt.physical import Cabinet
+from topo_opt.physical import Cabinet, length_bucket, length_bucket_order
 from topo_opt.provisioning.bundles import PCB, Bundle
 from topo_opt.provisioning.network import NetworkSpec, ports_needed
 
-LENGTH_BUCKETS_M = (1, 2, 3, 5, 7, 10, 20, 50, 100, 200, 500)
 ASSUMPTIONS = (
     "cable cost and power are per cable end to end, optical modules included (catalog media)",
     "LRS power is counted here and may also sit in the compute cabinets' assumed overhead_kw",
 )
-
-
-def length_bucket(length_m: float) -> str:
-    edge = next((b for b in LENGTH_BUCKETS_M if length_m <= b + 1e-9), None)
-    return f"<={edge} m" if edge is not None else f">{LENGTH_BUCKETS_M[-1]} m"
 
 
 def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cabinet, ...],
@@ -61,7 +55,7 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
     total_kw = compute_kw + overhead_kw + network_kw
     return {
         "cables": [{"medium": m, "length": bucket, "count": n} for (m, bucket), n in sorted(by_bucket.items(),
-                   key=lambda kv: (kv[0][0], _bucket_order(kv[0][1])))],
+                   key=lambda kv: (kv[0][0], length_bucket_order(kv[0][1])))],
         "cables_by_medium": dict(sorted(by_medium.items())),
         "cables_total": sum(by_medium.values()),
         "board_trace_links": traces,
@@ -90,10 +84,6 @@ def _chip_cost_assumption(chip: ChipType) -> str:
         return f"chip {chip.name}: no system cost given, so the cost share counts the network alone"
     return f"chip {chip.name}: {chip.cost_usd:,.0f} USD per chip for the cost share" + \
         (f" (assumed; {basis.removeprefix('cost_usd: ')})" if basis else "")
-
-
-def _bucket_order(label: str) -> float:
-    return float(label.strip("<=> m"))
 
 
 
