@@ -9,8 +9,8 @@ INSTANCES = ("instances/ubmesh-pod1024.yaml", "instances/atlas950-superpod.yaml"
 
 
 def _generate(path: str) -> dict:
-    graph = build_fabric(read_instance(path))
-    return {"chips": graph.graph["chips"], "nodes": graph.number_of_nodes(), "links": graph.number_of_edges()}
+    fabric = build_fabric(read_instance(path))
+    return {"chips": fabric.chips, "nodes": fabric.graph.number_of_nodes(), "links": fabric.graph.number_of_edges()}
 
 
 def _build(path: str) -> dict:

@@ -10,6 +10,7 @@ import os
 import sys
 
 from bench.common import BENCH_DIR, measure, write_bench
+from topo_opt.design import derive
 from topo_opt.errors import TopoOptError
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance, read_json, write_json_atomic
@@ -30,7 +31,7 @@ LONG_FILE = "place_10min.json"
 def _ours(path: str, time_limit_s: float) -> dict:
     inst = read_instance(path)
     graph = build_fabric(inst)
-    d = place(inst, graph, SolveOptions(time_limit_s, SEED, WORKERS)).to_dict()
+    d = place(derive(inst, graph), SolveOptions(time_limit_s, SEED, WORKERS)).to_dict()
     rep = d["report"]
     return {
         "status": rep["status"],
@@ -44,13 +45,13 @@ def _ours(path: str, time_limit_s: float) -> dict:
         "network_power_kw": d["objective"]["network_power_kw"],
         "phases": d["phases"],
         "solver_wall_s": rep["wall_s"],
-        "violations": len(verify_placement(inst, graph, d)),
+        "violations": len(verify_placement(derive(inst, graph), d)),
     }
 
 
 def _baseline(path: str, time_limit_s: float, hinted: bool) -> dict:
     inst = read_instance(path)
-    problem = build_problem(inst, build_fabric(inst))
+    problem = build_problem(derive(inst))
     hint = greedy_placement(problem, cabinet_types(problem)[0]) if hinted else None
     return whole_model_baseline(problem, Budget(time_limit_s, time_limit_s, WORKERS, SEED), hint)
 

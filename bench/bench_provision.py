@@ -14,6 +14,7 @@ import dataclasses
 import time
 
 from bench.common import measure, write_bench
+from topo_opt.design import derive
 from topo_opt.errors import InfeasibleError
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
@@ -35,7 +36,7 @@ SWEEP_LAYOUTS = ("tp=8,sp=8,dp=128", "tp=8,pp=8,ep=16,dp=8", "tp=64,pp=8,dp=16",
 def _provision(path: str) -> dict:
     inst = read_instance(path)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTIONS).to_dict()
+    plan = provision(derive(inst, graph), OPTIONS).to_dict()
     r, bom = plan["report"], plan["bom"]
     return {"chips": bom["chips"], "status": r["status"], "objective_usd": r["objective"],
             "bound_usd": r["bound"], "gap": r["gap"], "bound_method": r["bound_method"],
@@ -44,12 +45,12 @@ def _provision(path: str) -> dict:
             "concurrent_flow": plan["max_concurrent_flow"]["achieved"],
             "optical_modules": bom["optical_modules"], "high_radix_switches": bom["high_radix_switches"],
             "network_cost_usd": bom["network_cost_usd"], "network_power_kw": bom["network_power_kw"],
-            "violations": verify_provisioning(inst, graph, plan)}
+            "violations": verify_provisioning(derive(inst, graph), plan)}
 
 
 def _solvers(path: str) -> list[dict]:
     inst = read_instance(path)
-    prep = prepare(inst, build_fabric(inst))
+    prep = prepare(derive(inst))
     out = []
     for solver_id, integer in (("SCIP", True), ("CP_SAT", True), ("GLOP", False), ("PDLP", False)):
         start = time.perf_counter()
@@ -75,11 +76,11 @@ def comparison() -> dict:
     """UB-Mesh vs non-oversubscribed Clos at 8,192 chips, two ways (see the module docstring)."""
     ub_inst, clos_inst = read_instance(UBMESH_8K), read_instance(CLOS_8K)
     ub_graph, clos_graph = build_fabric(ub_inst), build_fabric(clos_inst)
-    ub = provision(ub_inst, ub_graph, OPTIONS).to_dict()
-    ub_published = provision_nominal(ub_inst, ub_graph, OPTIONS).to_dict()
+    ub = provision(derive(ub_inst, ub_graph), OPTIONS).to_dict()
+    ub_published = provision_nominal(derive(ub_inst, ub_graph), OPTIONS).to_dict()
     rate = ub["max_concurrent_flow"]["reference_rate_GBps"] * ub_inst.workload.target_throughput
-    clos_same_work = provision_at_rate(clos_inst, clos_graph, OPTIONS, rate).to_dict()
-    clos_same_bw = provision(clos_inst, clos_graph, OPTIONS).to_dict()
+    clos_same_work = provision_at_rate(derive(clos_inst, clos_graph), OPTIONS, rate).to_dict()
+    clos_same_bw = provision(derive(clos_inst, clos_graph), OPTIONS).to_dict()
     designs = {"ubmesh_provisioned": ub, "ubmesh_published": ub_published,
                "clos_equal_workload": clos_same_work, "clos_equal_bandwidth": clos_same_bw}
     return {

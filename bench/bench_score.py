@@ -7,7 +7,7 @@ import time
 from bench.common import measure, write_bench
 from topo_opt.collectives import score_fabric
 from topo_opt.fabric import build_fabric
-from topo_opt.fabric.dims import dims_fabric
+from topo_opt.families.dims import dims_fabric
 from topo_opt.instance import DimSpec
 from topo_opt.io import read_instance
 
@@ -26,7 +26,7 @@ def _score_instance(path: str) -> dict:
     picks = {f"{r['collective']}@{r['size_bytes']}": {"algorithm": r["algorithm"], "time_s": r["time_s"],
                                                       "busbw_GBps": r["busbw_GBps"], "efficiency": r["efficiency"]}
              for r in records if r["size_bytes"] >= 2**30}
-    return {"chips": graph.graph["chips"], "records": len(records), "build_s": built - start,
+    return {"chips": graph.chips, "records": len(records), "build_s": built - start,
             "score_s": done - built, "at_1GiB_and_4GiB": picks}
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from topo_opt.collectives import score_fabric
 from topo_opt.errors import InstanceError
-from topo_opt.fabric.dims import dims_fabric
+from topo_opt.families.dims import dims_fabric
 from topo_opt.instance import DimSpec
 
 B_GBPS, L_NS = 40.0, 300.0

@@ -10,11 +10,11 @@ from topo_opt.collectives.engine import Evaluator, chip_flows
 from topo_opt.collectives.groups import Groups, make_groups
 from topo_opt.collectives.routing import network
 from topo_opt.collectives.schedule import GroupShape
-from topo_opt.fabric.clos import clos_fabric, rail_optimized_fabric
-from topo_opt.fabric.dims import dims_fabric
-from topo_opt.fabric.dragonfly import dragonfly_fabric
-from topo_opt.fabric.torus import torus_fabric
-from topo_opt.fabric.ubmesh import ubmesh_fabric
+from topo_opt.families.clos import clos_fabric, rail_optimized_fabric
+from topo_opt.families.dims import dims_fabric
+from topo_opt.families.dragonfly import dragonfly_fabric
+from topo_opt.families.torus import torus_fabric
+from topo_opt.families.ub_mesh import ubmesh_fabric
 from topo_opt.instance import ClosParams, DimSpec, DragonflyParams, UbMeshParams
 
 SIZE = 3 * 2**20 + 7
@@ -94,7 +94,7 @@ def test_translations_that_are_automorphisms() -> None:
     for name, reps, images in (("ubmesh-pods", 1, 32), ("torus", 1, 16), ("clos-fat-tree", 4, 4)):
         sym = network(FABRICS[name]).symmetry()
         assert (len(sym.reps), sym.images) == (reps, images), name
-        assert len(sym.reps) * sym.images == FABRICS[name].graph["chips"]
+        assert len(sym.reps) * sym.images == FABRICS[name].chips
     assert network(FABRICS["dragonfly"]).symmetry() is None  # no product view: not needed
 
 

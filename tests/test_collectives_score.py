@@ -12,9 +12,9 @@ from topo_opt.collectives.groups import make_groups
 from topo_opt.collectives.routing import network
 from topo_opt.errors import InstanceError
 from topo_opt.fabric import build_fabric
-from topo_opt.fabric.clos import rail_optimized_fabric
-from topo_opt.fabric.dims import dims_fabric
-from topo_opt.fabric.torus import torus_fabric
+from topo_opt.families.clos import rail_optimized_fabric
+from topo_opt.families.dims import dims_fabric
+from topo_opt.families.torus import torus_fabric
 from topo_opt.instance import ClosParams, DimSpec
 from topo_opt.io import read_instance
 

@@ -9,6 +9,7 @@ import pytest
 from placement_cases import small, write_instance
 
 from topo_opt.catalog import MEDIA
+from topo_opt.design import derive
 from topo_opt.fabric import build_fabric
 from topo_opt.instance import Floor
 from topo_opt.io import read_instance
@@ -34,7 +35,7 @@ from topo_opt.verify import verify_placement
 def brute_force_optimum(instance, graph) -> float:
     """Every injective map cabinets -> slots, checked and costed from first principles (physical.py only)."""
     cabinets = cabinets_of(instance)
-    bundles = cabinet_bundles(graph, node_cabinets(instance, graph, cabinets))
+    bundles = cabinet_bundles(graph.graph, node_cabinets(instance, graph.graph, cabinets))
     floor = instance.floor
     best = math.inf
     for slots in itertools.permutations(range(floor.rows * floor.slots_per_row), len(cabinets)):
@@ -69,12 +70,12 @@ def _cost(instance, bundles, slots) -> float:
 def test_small_instance_is_solved_to_the_enumerated_optimum_and_reported_optimal(tmp_path, changes):
     inst = read_instance(write_instance(tmp_path, small(**changes)))
     graph = build_fabric(inst)
-    result = place(inst, graph, SolveOptions(time_limit_s=10, seed=0, workers=2))
+    result = place(derive(inst, graph), SolveOptions(time_limit_s=10, seed=0, workers=2))
     assert result.report.status == "OPTIMAL"
     assert result.report.objective == pytest.approx(brute_force_optimum(inst, graph))
     assert result.report.bound == pytest.approx(result.report.objective)
     assert result.report.gap == 0.0
-    assert verify_placement(inst, graph, result.to_dict()) == []
+    assert verify_placement(derive(inst, graph), result.to_dict()) == []
 
 
 def _random_problem(rng: np.random.Generator):
@@ -114,7 +115,7 @@ def test_exact_model_and_bound_against_enumeration_on_random_problems(seed):
 
 def test_search_deltas_equal_recomputed_cost_changes_and_keep_feasibility():
     inst = read_instance("instances/atlas960-superpod.yaml")  # rows hold 21 of 22 racks: row caps bind
-    problem = build_problem(inst, build_fabric(inst))
+    problem = build_problem(derive(inst))
     state = _State(problem, greedy_placement(problem, cabinet_types(problem)[0]))
     rng = np.random.default_rng(3)
     rejected = 0
@@ -146,7 +147,7 @@ def _without_wall_time(d: dict) -> str:
 def test_same_seed_gives_the_same_placement():
     inst = read_instance("instances/ubmesh-pod1024.yaml")
     graph = build_fabric(inst)
-    runs = [place(inst, graph, SolveOptions(time_limit_s=5, seed=7, workers=2)).to_dict() for _ in range(2)]
+    runs = [place(derive(inst, graph), SolveOptions(time_limit_s=5, seed=7, workers=2)).to_dict() for _ in range(2)]
     assert _without_wall_time(runs[0]) == _without_wall_time(runs[1])
     assert [p["phase"] for p in runs[0]["phases"]] == ["greedy", "blocks", "anneal"]
 
@@ -154,9 +155,9 @@ def test_same_seed_gives_the_same_placement():
 def test_atlas950_within_time_beats_greedy_and_verifies():
     inst = read_instance("instances/atlas950-superpod.yaml")
     graph = build_fabric(inst)
-    result = place(inst, graph, SolveOptions(time_limit_s=6, seed=0, workers=2))
+    result = place(derive(inst, graph), SolveOptions(time_limit_s=6, seed=0, workers=2))
     d = result.to_dict()
-    assert verify_placement(inst, graph, d) == []
+    assert verify_placement(derive(inst, graph), d) == []
     assert result.report.status == "FEASIBLE"  # the bound is far below: never claimed optimal
     assert result.report.bound <= result.report.objective < d["greedy_objective_usd"]
     assert result.report.gap == pytest.approx(

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from placement_cases import small, write_instance
 
 from topo_opt.cli import main
+from topo_opt.design import derive
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
 from topo_opt.verify import verify_placement
@@ -24,7 +25,7 @@ def test_place_prints_summary_and_writes_result_and_plot(tmp_path):
     assert res.output.startswith("placement OPTIMAL")
     data = json.loads(out.read_text())
     inst = read_instance(path)
-    assert verify_placement(inst, build_fabric(inst), data) == []
+    assert verify_placement(derive(inst, build_fabric(inst)), data) == []
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

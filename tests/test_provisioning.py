@@ -7,6 +7,7 @@ import pytest
 from provisioning_toy import BYTES_PER_LEVEL, LANE_GBPS, REFERENCE_RATE_GBPS, toy
 
 from topo_opt.catalog import CHIPS, MEDIA
+from topo_opt.design import derive
 from topo_opt.errors import InfeasibleError, InstanceError
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
@@ -23,7 +24,7 @@ OPTS = SolveOptions(time_limit_s=10, seed=0, workers=1)
 def test_toy_optimum_is_the_hand_computed_one(target):
     inst = toy(target)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     lanes = math.ceil(target * REFERENCE_RATE_GBPS * BYTES_PER_LEVEL / LANE_GBPS - 1e-9)
     # dim 0: 6 chip-pair bundles per cabinet x 4 cabinets, one link of lanes/3 lanes each;
     # dim 1: 6 cabinet pairs, 4 links of lanes/3 lanes each; DAC carries 100 GB/s.
@@ -39,13 +40,13 @@ def test_toy_optimum_is_the_hand_computed_one(target):
     assert plan["report"]["gap"] == pytest.approx(0, abs=1e-9)
     assert plan["max_concurrent_flow"]["reference_rate_GBps"] == pytest.approx(REFERENCE_RATE_GBPS)
     assert plan["max_concurrent_flow"]["achieved"] >= target - 1e-9
-    assert verify_provisioning(inst, graph, plan) == []
+    assert verify_provisioning(derive(inst, graph), plan) == []
 
 
 def test_network_cost_share_uses_the_chip_system_cost():
     inst = toy(1.0)
     priced = dataclasses.replace(inst, chip=dataclasses.replace(inst.chip, cost_usd=1000.0))
-    unpriced, bom = (provision(i, build_fabric(i), OPTS).bom for i in (inst, priced))
+    unpriced, bom = (provision(derive(i, build_fabric(i)), OPTS).bom for i in (inst, priced))
     network = bom["network_cost_usd"]
     assert bom["chips_cost_usd"] == 16 * 1000.0
     assert bom["network_cost_share"] == pytest.approx(network / (network + 16_000))
@@ -58,25 +59,25 @@ def test_network_cost_share_uses_the_chip_system_cost():
 def test_demand_over_the_lane_budget_names_it():
     inst = toy(3.0)  # each dimension needs ceil(3 x 40 x 0.75 / 10) = 9 lanes: 18 of 16
     with pytest.raises(InfeasibleError, match=r"lanes per chip: needs 18 of 16 \(mesh0 9, mesh1 9\)"):
-        provision(inst, build_fabric(inst), OPTS)
+        provision(derive(inst, build_fabric(inst)), OPTS)
 
 
 @pytest.mark.parametrize("path", ["instances/ubmesh-pod1024.yaml", "instances/atlas950-superpod.yaml"])
 def test_shipped_ubmesh_plans_verify_and_fit(path):
     inst = read_instance(path)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     assert plan["report"]["status"] == "OPTIMAL"
     assert plan["lane_budget"]["used"] <= 72
     assert plan["max_concurrent_flow"]["achieved"] >= inst.workload.target_throughput - 1e-9
-    assert plan["bom"]["chips"] == graph.graph["chips"]
-    assert verify_provisioning(inst, graph, plan) == []
+    assert plan["bom"]["chips"] == graph.chips
+    assert verify_provisioning(derive(inst, graph), plan) == []
 
 
 def test_same_seed_same_plan():
     inst = read_instance("instances/ubmesh-pod1024.yaml")
     graph = build_fabric(inst)
-    first, second = (provision(inst, graph, OPTS).to_dict() for _ in range(2))
+    first, second = (provision(derive(inst, graph), OPTS).to_dict() for _ in range(2))
     for d in (first, second):
         d["report"].pop("wall_s")
         d.pop("solver")
@@ -88,8 +89,8 @@ def test_placement_slots_change_lengths_not_lanes():
     graph = build_fabric(inst)
     n = 20
     spread = [2 * i if i < 12 else i + 12 for i in range(n)]  # every other slot in the first rows
-    a = provision(inst, graph, OPTS).to_dict()
-    b = provision(inst, graph, OPTS, slot_of_cabinet=spread).to_dict()
+    a = provision(derive(inst, graph), OPTS).to_dict()
+    b = provision(derive(inst, graph), OPTS, slot_of_cabinet=spread).to_dict()
     assert b["layout"] == "placement"
     assert {k: v["lanes"] for k, v in a["lanes_per_chip"].items()} == \
         {k: v["lanes"] for k, v in b["lanes_per_chip"].items()}
@@ -104,16 +105,16 @@ def test_a_run_beyond_every_medium_reach_is_infeasible():
     graph = build_fabric(wide)
     expected = r"media: no medium reaches 3.5 m \(cabinets 0 and 2\); the longest reach is 2 m"
     with pytest.raises(InfeasibleError, match=expected):
-        provision(wide, graph, OPTS, slot_of_cabinet=[0, 3, 6, 9])
+        provision(derive(wide, graph), OPTS, slot_of_cabinet=[0, 3, 6, 9])
 
 
 def test_bad_layouts_are_input_errors():
     silent = toy(1.0, collectives=[])
     with pytest.raises(InstanceError, match="workload.collectives: is empty"):
-        provision(silent, build_fabric(silent), OPTS)
+        provision(derive(silent, build_fabric(silent)), OPTS)
     bad = toy(1.0, layout="tp=3,dp=4")
     with pytest.raises(InstanceError, match="covers 12 chips"):
-        provision(bad, build_fabric(bad), OPTS)
+        provision(derive(bad, build_fabric(bad)), OPTS)
     atlas960 = read_instance("instances/atlas960-superpod.yaml")
     workload = dataclasses.replace(atlas960.workload, layout="tp=8,pp=2,dp=968")
     uneven = dataclasses.replace(atlas960, workload=workload)

@@ -5,6 +5,7 @@ results/bench/provision.json (bench/bench_provision.py)."""
 
 import pytest
 
+from topo_opt.design import derive
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
 from topo_opt.provisioning import provision, provision_at_rate, provision_nominal
@@ -20,12 +21,12 @@ def designs():
     ub_inst = read_instance("instances/atlas950-superpod.yaml")
     clos_inst = read_instance("instances/clos8k-950dt.yaml")
     ub_graph, clos_graph = build_fabric(ub_inst), build_fabric(clos_inst)
-    ub = provision(ub_inst, ub_graph, OPTS).to_dict()
+    ub = provision(derive(ub_inst, ub_graph), OPTS).to_dict()
     rate = ub["max_concurrent_flow"]["reference_rate_GBps"]
-    clos_work = provision_at_rate(clos_inst, clos_graph, OPTS, rate).to_dict()
-    assert verify_provisioning(clos_inst, clos_graph, clos_work) == []
-    return {"ub": ub, "ub_published": provision_nominal(ub_inst, ub_graph, OPTS).to_dict(),
-            "clos_work": clos_work, "clos_bw": provision(clos_inst, clos_graph, OPTS).to_dict()}
+    clos_work = provision_at_rate(derive(clos_inst, clos_graph), OPTS, rate).to_dict()
+    assert verify_provisioning(derive(clos_inst, clos_graph), clos_work) == []
+    return {"ub": ub, "ub_published": provision_nominal(derive(ub_inst, ub_graph), OPTS).to_dict(),
+            "clos_work": clos_work, "clos_bw": provision(derive(clos_inst, clos_graph), OPTS).to_dict()}
 
 
 def test_same_chips_and_workload_rate(designs):

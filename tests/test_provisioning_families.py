@@ -9,12 +9,13 @@ import pytest
 from provisioning_toy import DRAGONFLY, DRAGONFLY_REFERENCE_GBPS, RAIL, RAIL_REFERENCE_GBPS, toy
 
 from topo_opt.catalog import MEDIA, SWITCHES
+from topo_opt.design import derive
 from topo_opt.errors import InfeasibleError, InstanceError
 from topo_opt.fabric import build_fabric
 from topo_opt.io import read_instance
+from topo_opt.netspec import catalog_switch
 from topo_opt.provisioning import provision
 from topo_opt.provisioning.model import LANE_TIE_USD, POWER_WEIGHT_USD_PER_KW
-from topo_opt.provisioning.network import catalog_switch
 from topo_opt.provisioning.traffic import AXIS_ROLES
 from topo_opt.solution import SolveOptions
 from topo_opt.verify import verify_provisioning
@@ -49,7 +50,7 @@ def test_switch_matches_the_fabric_radix_and_port_speed():
 def test_rail_optimum_is_the_hand_computed_one(target):
     inst = toy(target, RAIL)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     server = math.ceil(target * RAIL_REFERENCE_GBPS / 2 / 25 - 1e-9)
     rail = math.ceil(target - 1e-9)
     # 64 servers, one nvswitch each (2 chips x server lanes <= 72 ports); per rail port per chip:
@@ -64,20 +65,20 @@ def test_rail_optimum_is_the_hand_computed_one(target):
     assert plan["report"]["objective"] == pytest.approx(expected, rel=1e-9)
     assert plan["max_concurrent_flow"]["reference_rate_GBps"] == pytest.approx(RAIL_REFERENCE_GBPS)
     assert plan["lane_budget"]["used"] == server  # NIC ports are off the chip's lanes
-    assert verify_provisioning(inst, graph, plan) == []
+    assert verify_provisioning(derive(inst, graph), plan) == []
 
 
 def test_rail_ports_over_their_maximum_are_named():
     # target 2.5: 3 rail ports per chip, at most 200 / 100 = 2 (the chip's interconnect)
     inst = toy(2.5, RAIL)
     with pytest.raises(InfeasibleError, match=r"lanes per chip: rail needs 3 of at most 2 to carry target_throughput"):
-        provision(inst, build_fabric(inst), OPTS)
+        provision(derive(inst, build_fabric(inst)), OPTS)
 
 
 def test_h20_rail8k_provisions_to_its_closed_form():
     inst = read_instance("instances/h20-rail8k.yaml")
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     # tp=8 in the server; pp=8 over 8 servers of a leaf (one leaf hop per boundary); dp=128 over 8
     # leaf positions and 16 leaf groups, all-reduced leaf first: per unit buffer the 50 GB/s port
     # carries pp + dp (2 x 7/8 + 2 x 15/16 / 8), the server domain 2 x 7/8 of TP's.
@@ -87,14 +88,14 @@ def test_h20_rail8k_provisions_to_its_closed_form():
     assert _lanes(plan) == {"server": math.ceil(2 * 7 / 8 * rate / 25), "rail": 1}
     assert {s["tier"]: s["count"] for s in plan["switches"]} == {"server": 1024, "leaf": 128, "spine": 64}
     assert plan["switches"][1]["type"] == "eth-51t-128x400g"
-    assert verify_provisioning(inst, graph, plan) == []
+    assert verify_provisioning(derive(inst, graph), plan) == []
 
 
 @pytest.fixture(scope="module")
 def rail_plan():
     inst = toy(1.0, RAIL)
     graph = build_fabric(inst)
-    return inst, graph, provision(inst, graph, OPTS).to_dict()
+    return inst, graph, provision(derive(inst, graph), OPTS).to_dict()
 
 
 @pytest.mark.parametrize(("cls", "lanes", "message"), [
@@ -106,7 +107,7 @@ def test_verify_rejects_bad_rail_lanes(rail_plan, cls, lanes, message):
     inst, graph, plan = rail_plan
     bad = copy.deepcopy(plan)
     bad["lanes_per_chip"][cls]["lanes"] = lanes
-    problems = verify_provisioning(inst, graph, bad)
+    problems = verify_provisioning(derive(inst, graph), bad)
     assert any(p.startswith(message) for p in problems), problems
 
 
@@ -115,7 +116,7 @@ def test_verify_rejects_rail_tiers_short_of_ports(rail_plan, tier):
     inst, graph, plan = rail_plan
     bad = copy.deepcopy(plan)
     next(s for s in bad["switches"] if s["tier"] == tier)["per_unit"] -= 1
-    problems = verify_provisioning(inst, graph, bad)
+    problems = verify_provisioning(derive(inst, graph), bad)
     assert any(p.startswith(f"switch radix: tier {tier}") for p in problems), problems
 
 
@@ -125,7 +126,7 @@ def test_verify_rejects_rail_tiers_short_of_ports(rail_plan, tier):
 def test_dragonfly_optimum_is_the_hand_computed_one(target):
     inst = toy(target, DRAGONFLY)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     rate = target * DRAGONFLY_REFERENCE_GBPS
     terminal = math.ceil(rate * 11 / 12 / 100 - 1e-9)
     local = math.ceil(rate * 5 / 6 / 50 - 1e-9)
@@ -140,13 +141,13 @@ def test_dragonfly_optimum_is_the_hand_computed_one(target):
     assert plan["report"]["objective"] == pytest.approx(expected, rel=1e-9)
     assert plan["max_concurrent_flow"]["reference_rate_GBps"] == pytest.approx(DRAGONFLY_REFERENCE_GBPS)
     assert plan["lane_budget"]["used"] == 4 * terminal  # a 100 GB/s port takes four 25 GB/s lanes
-    assert verify_provisioning(inst, graph, plan) == []
+    assert verify_provisioning(derive(inst, graph), plan) == []
 
 
 def test_dragonfly_over_the_lane_budget_names_it():
     inst = toy(4.0, DRAGONFLY)  # terminal ceil(220 / 100) = 3 ports = 12 lanes of 8
     with pytest.raises(InfeasibleError, match=r"lanes per chip: needs 12 of 8 \(terminal 12, local 0, global 0\)"):
-        provision(inst, build_fabric(inst), OPTS)
+        provision(derive(inst, build_fabric(inst)), OPTS)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -157,11 +158,11 @@ def test_dragonfly_over_the_lane_budget_names_it():
 def test_verify_rejects_bad_dragonfly_plans(change, message):
     inst = toy(1.5, DRAGONFLY)
     graph = build_fabric(inst)
-    plan = provision(inst, graph, OPTS).to_dict()
+    plan = provision(derive(inst, graph), OPTS).to_dict()
     for key, value in change.items():
         if key in plan["lanes_per_chip"]:
             plan["lanes_per_chip"][key]["lanes"] = value
         else:
             next(s for s in plan["switches"] if s["tier"] == key)["per_unit"] = value
-    problems = verify_provisioning(inst, graph, plan)
+    problems = verify_provisioning(derive(inst, graph), plan)
     assert any(p.startswith(message) for p in problems), problems

@@ -10,13 +10,11 @@ import scipy.sparse as sp
 from provisioning_toy import DRAGONFLY, RAIL
 from scipy.optimize import linprog
 
-from topo_opt.fabric import build_fabric
-from topo_opt.fabric.common import chip_lines
+from topo_opt.design import derive
+from topo_opt.families.common import chip_lines
 from topo_opt.instance import instance_from_mapping
-from topo_opt.physical import cabinets_of, node_cabinets
+from topo_opt.netspec import nominal_lanes
 from topo_opt.provisioning.model import max_concurrent_flow
-from topo_opt.provisioning.network import network_spec, nominal_lanes
-from topo_opt.provisioning.traffic import workload_traffic
 
 SMALL_UBMESH = {
     "name": "ubmesh64",
@@ -87,7 +85,7 @@ def chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=None):
     nodes = sorted({n for u, v, _ in edges for n in (u, v)})
     index = {n: i for i, n in enumerate(nodes)}
     arcs = [(index[u], index[v], c) for u, v, c in edges] + [(index[v], index[u], c) for u, v, c in edges]
-    chips = graph.graph["chips"]
+    chips = sum(1 for _, k in graph.nodes(data="kind") if k == "chip")
     n_nodes, n_arcs = len(nodes), len(arcs)
     pair = np.zeros((chips, n_nodes))
     sizes = tuple(lv.size for lv in spec.levels)
@@ -126,11 +124,8 @@ def chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=None):
 
 def _model_of(raw: dict):
     """The fabric graph, network spec and per-level demand (per unit buffer) of an instance."""
-    inst = instance_from_mapping(raw, f"{raw['name']}.yaml")
-    graph = build_fabric(inst)
-    cabinets = cabinets_of(inst)
-    spec = network_spec(inst, graph, node_cabinets(inst, graph, cabinets), cabinets)
-    return graph, spec, workload_traffic(inst, spec.levels).demand
+    design = derive(instance_from_mapping(raw, f"{raw['name']}.yaml"))
+    return design.graph, design.spec, design.traffic.demand
 
 
 @pytest.mark.parametrize(("raw", "lanes"), [
@@ -168,7 +163,7 @@ def test_route_model_against_a_chip_level_all_to_all(raw, lanes, exact):
     graph, spec, demand = _model_of(raw)
     lanes = {k: float(v) for k, v in lanes.items()}
     model = max_concurrent_flow(spec, demand, lanes)
-    chip_level = chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=1 / graph.graph["chips"])
+    chip_level = chip_level_lambda(graph, spec, demand, lanes, uniform_GBps=1 / spec.chips)
     if exact:
         assert model == pytest.approx(chip_level, rel=1e-6)
     else:

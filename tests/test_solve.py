@@ -83,7 +83,7 @@ def test_interrupted_solve_leaves_no_file(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("topo_opt.cli.run_pipeline", interrupted)
+    monkeypatch.setattr("topo_opt.pipeline.solve", interrupted)
     out = tmp_path / "r.json"
     result = CliRunner().invoke(main, ["solve", str(ROOT / "instances/ring16.yaml"), "--out", str(out)])
     assert result.exit_code == 130

@@ -11,12 +11,11 @@ from typing import Any
 
 import click
 
-from topo_opt import __version__
+from topo_opt import __version__, pipeline
 from topo_opt.collectives import score_fabric
 from topo_opt.compare import compare_csv, compare_table, design_metrics
-from topo_opt.errors import InstanceError, SolverError, TopoOptError
-from topo_opt.fabric import build_fabric
-from topo_opt.fabric.analysis import summarize
+from topo_opt.design import derive
+from topo_opt.errors import InstanceError, TopoOptError
 from topo_opt.instance import fabric_chip_count
 from topo_opt.io import (
     existing_result_instance,
@@ -29,11 +28,7 @@ from topo_opt.io import (
     write_json_atomic,
     write_text_atomic,
 )
-from topo_opt.pipeline import result_errors
-from topo_opt.pipeline import solve as run_pipeline
-from topo_opt.placement import place
 from topo_opt.plots import placement_figure
-from topo_opt.provisioning import provision
 from topo_opt.provisioning.text import format_provisioning
 from topo_opt.report import (
     format_placement,
@@ -46,7 +41,6 @@ from topo_opt.report import (
 )
 from topo_opt.solution import SolveOptions
 from topo_opt.units import parse_size_bytes
-from topo_opt.verify import verify_provisioning
 
 
 def _reported(func: Callable) -> Callable:
@@ -90,13 +84,9 @@ def validate(instance: str) -> None:
 @_reported
 def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
     """Build the fabric graph and print its summary."""
-    inst = read_instance(instance)
-    graph = build_fabric(inst)
-    summary = summarize(graph, seed=seed)
-    summary["compute_cabinets"] = sum(c.count for c in inst.cabinets if c.kind == "compute")
-    summary["interconnect_cabinets"] = sum(c.count for c in inst.cabinets if c.kind == "interconnect")
+    fabric, summary = pipeline.build(read_instance(instance), seed)
     if out:
-        write_graph(out, graph)
+        write_graph(out, fabric.graph)
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     if out and not as_json:
         click.echo(f"graph written to {out}")
@@ -127,7 +117,7 @@ def place_command(instance: str, time_limit: float, seed: int, workers: int, out
                   plot: str | None, as_json: bool) -> None:
     """Place the cabinets on the floor under power and cooling; print the summary."""
     inst = read_instance(instance)
-    result = place(inst, build_fabric(inst), SolveOptions(time_limit, seed, workers)).to_dict()
+    result = pipeline.place_verified(derive(inst), SolveOptions(time_limit, seed, workers)).to_dict()
     if out:
         write_json_atomic(out, result)
     if plot:
@@ -146,13 +136,8 @@ def place_command(instance: str, time_limit: float, seed: int, workers: int, out
 @_reported
 def provision_command(instance: str, time_limit: float, seed: int, workers: int, as_json: bool) -> None:
     """Size lanes, cable bundles and switches for the workload; print the plan and bill of materials."""
-    inst = read_instance(instance)
-    graph = build_fabric(inst)
-    plan = provision(inst, graph, SolveOptions(time_limit, seed, workers)).to_dict()
-    problems = verify_provisioning(inst, graph, plan)
-    if problems:
-        raise SolverError("the provisioning plan fails its re-check: " + "; ".join(problems[:3]))
-    click.echo(json.dumps(plan, indent=2) if as_json else format_provisioning(plan))
+    plan = pipeline.provision_verified(derive(read_instance(instance)), SolveOptions(time_limit, seed, workers))
+    click.echo(json.dumps(plan.to_dict(), indent=2) if as_json else format_provisioning(plan.to_dict()))
 
 def _scored_instance(target: str):
     """An instance YAML, or a result JSON whose `instance.path` names one."""
@@ -194,7 +179,7 @@ def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...]
     except ValueError as exc:
         raise InstanceError(target, "--size", str(exc)) from None
     try:
-        records = score_fabric(build_fabric(inst), collectives or inst.workload.collectives, size_bytes,
+        records = score_fabric(pipeline.build_fabric(inst), collectives or inst.workload.collectives, size_bytes,
                                algorithms or ("auto",), model, groups, routing)
     except InstanceError as exc:
         raise InstanceError(target, f"--{exc.field}", exc.message) from None
@@ -243,11 +228,8 @@ def solve(instance: str, out: str | None, time_limit: float, seed: int, workers:
     if existing is not None and existing != inst.name and not force:
         raise InstanceError(target, "--out", f"holds the result of instance {existing!r}, not {inst.name!r}; "
                                              "pass --force to overwrite it")
-    result = run_pipeline(inst, file_sha256(instance), SolveOptions(time_limit, seed, workers),
-                          _progress_printer(quiet))
-    problems = result_errors(result)
-    if problems:
-        raise SolverError(f"the result does not match its schema: {problems[0]}")
+    result = pipeline.solve(inst, file_sha256(instance), SolveOptions(time_limit, seed, workers),
+                            _progress_printer(quiet))
     write_json_atomic(target, result)
     click.echo(format_solve(result, target))
 

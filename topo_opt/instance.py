@@ -10,159 +10,40 @@ default makes it optional, and `metadata={"min": 0}` allows zero where a size ma
 """
 
 import dataclasses
-import difflib
-import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from topo_opt.catalog import CHIPS, MEDIA, MEDIUM_KINDS, ChipType, MediumType
 from topo_opt.errors import InstanceError
+from topo_opt.families import FAMILIES, Family
+from topo_opt.families.base import choice as _choice
+from topo_opt.families.base import suggest as _suggest
+from topo_opt.families.base import zero_ok as _zero_ok
+
+# The families' params dataclasses, importable from here as instance types.
+from topo_opt.families.clos import ClosParams  # noqa: F401
+from topo_opt.families.dims import DimsParams, DimSpec  # noqa: F401
+from topo_opt.families.dragonfly import DragonflyParams  # noqa: F401
+from topo_opt.families.torus import TorusParams  # noqa: F401
+from topo_opt.families.ub_mesh import UbMeshParams  # noqa: F401
 from topo_opt.units import parse_size_bytes
 
 COLLECTIVES = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "broadcast")
-FAMILIES = ("dims", "ub-mesh", "clos", "torus", "dragonfly")
-DIM_SHAPES = ("ring", "full-mesh", "switch")
 
 
-def _zero_ok(**kw: Any) -> Any:
-    """A field that may be zero (sizes are positive unless marked so)."""
-    return field(metadata={"min": 0}, **kw)
-
-
-# --- fabric parameters, one dataclass per family -------------------------------------------------
-
-@dataclass(frozen=True)
-class DimSpec:
-    """One dimension of a `dims` fabric: ring, full-mesh or switch of `size` chips."""
-
-    shape: str
-    size: int
-    bandwidth_GBps: float
-    latency_ns: float = _zero_ok(default=500.0)
-
-
-@dataclass(frozen=True)
-class DimsParams:
-    dims: tuple[DimSpec, ...]
-
-
-@dataclass(frozen=True)
-class UbMeshParams:
-    """UB-Mesh nD-FullMesh (arXiv 2503.20377). Lane counts are per NPU; `lane_GBps` per lane and direction.
-
-    X: full mesh of `board_npus` on a board; Y: full mesh of the same-index NPUs of the
-    `rack_boards` boards of a rack; Z/W: full meshes of the racks in a row / column of the
-    `pod_rows` x `pod_cols` pod; pods joined by a two-tier Clos of high-radix switches (HRS);
-    each rack has a low-radix switch (LRS) with `spare_npus` spare NPUs behind it.
-    """
-
-    board_npus: int = 8
-    rack_boards: int = 8
-    pod_rows: int = 4
-    pod_cols: int = 4
-    pods: int = 1
-    lanes_total: int = 72
-    lanes_x: int = 24
-    lanes_y: int = 24
-    lanes_inter_rack: int = 16
-    lanes_uplink: int = _zero_ok(default=4)
-    lanes_lrs: int = _zero_ok(default=4)
-    lane_GBps: float = 0.0  # 0 = the chip's interconnect_GBps / lanes_total
-    hrs_radix_lanes: int = 512
-    spare_npus: int = _zero_ok(default=1)
-    latency_board_ns: float = _zero_ok(default=150.0)
-    latency_rack_ns: float = _zero_ok(default=200.0)
-    latency_inter_rack_ns: float = _zero_ok(default=400.0)
-    latency_switch_ns: float = _zero_ok(default=300.0)
-
-    @property
-    def rack_npus(self) -> int:
-        return self.board_npus * self.rack_boards
-
-    @property
-    def pod_racks(self) -> int:
-        return self.pod_rows * self.pod_cols
-
-    @property
-    def chips(self) -> int:
-        return self.rack_npus * self.pod_racks * self.pods
-
-
-@dataclass(frozen=True)
-class ClosParams:
-    """Fat-tree / leaf-spine of `tiers` switch tiers, or the rail-optimized variant.
-
-    `oversubscription` is the leaf's down:up bandwidth ratio (1 = non-blocking). In the
-    rail-optimized variant, servers of `server_chips` chips share an internal domain of
-    `server_GBps` per chip, and local rank r of every server connects to the leaves of rail r.
-    """
-
-    chips: int
-    radix: int = 64
-    port_GBps: float = 100.0
-    tiers: int = 2
-    oversubscription: float = 1.0
-    variant: str = "fat-tree"
-    server_chips: int = 8
-    server_GBps: float = 450.0
-    latency_ns: float = _zero_ok(default=600.0)
-    server_latency_ns: float = _zero_ok(default=250.0)
-
-    def leaf_ports(self) -> tuple[int, int]:
-        """(down, up) ports of a leaf with down:up = oversubscription; non-blocking: radix/2 each."""
-        down = int(round(self.radix * self.oversubscription / (1 + self.oversubscription)))
-        down = min(max(down, 1), self.radix - 1)
-        return down, self.radix - down
-
-    def leaves(self) -> int:
-        """Leaf switches: ceil(chips / down), per rail in the rail-optimized variant."""
-        down = self.leaf_ports()[0]
-        if self.variant == "rail-optimized":
-            return math.ceil(self.chips // self.server_chips / down) * self.server_chips
-        return math.ceil(self.chips / down)
-
-    def pods(self) -> int:
-        """Three-tier pods of radix/2 leaves each."""
-        return math.ceil(math.ceil(self.chips / self.leaf_ports()[0]) / (self.radix // 2))
-
-
-@dataclass(frozen=True)
-class TorusParams:
-    """k-ary n-cube with wrap-around links; `twist` shifts the wrap-around links (TPU v4 style)."""
-
-    shape: tuple[int, ...]
-    bandwidth_GBps: float
-    latency_ns: float = _zero_ok(default=500.0)
-    twist: bool = False
-
-
-@dataclass(frozen=True)
-class DragonflyParams:
-    """Groups of routers in a full mesh, every pair of groups joined by global links."""
-
-    groups: int
-    routers_per_group: int
-    chips_per_router: int
-    global_links_per_router: int
-    bandwidth_GBps: float = 100.0
-    global_bandwidth_GBps: float = 100.0
-    latency_ns: float = _zero_ok(default=500.0)
-    global_latency_ns: float = _zero_ok(default=1000.0)
-
-
-FAMILY_PARAMS: dict[str, type] = {
-    "dims": DimsParams, "ub-mesh": UbMeshParams, "clos": ClosParams,
-    "torus": TorusParams, "dragonfly": DragonflyParams,
-}
-
+# --- fabric ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FabricSpec:
     family: str
-    params: Any  # one of the *Params dataclasses above
+    params: Any  # the family's params dataclass (`topo_opt.families`)
+
+    @property
+    def family_def(self) -> Family:
+        return FAMILIES[self.family]
 
 
 # --- physical sections ----------------------------------------------------------------------------
@@ -199,6 +80,22 @@ class Floor:
     row_power_kw: float
     cable_slack_m: float = _zero_ok(default=1.0)
     cooling_zones: tuple[CoolingZone, ...] = ()
+
+
+@dataclass(frozen=True)
+class AxisRole:
+    collective: str  # a reduction, all-to-all, or p2p
+    buffer: float  # bytes per chip per step relative to the TP buffer
+
+
+AXIS_ROLES: dict[str, AxisRole] = {
+    "tp": AxisRole("all-reduce", 1.0),
+    "sp": AxisRole("all-gather", 0.5),  # assumed: sequence-parallel activations gathered
+    "cp": AxisRole("p2p", 0.25),  # assumed: ring attention passes KV blocks to the neighbour
+    "ep": AxisRole("all-to-all", 0.5),  # assumed: MoE token dispatch and combine
+    "pp": AxisRole("p2p", 0.042),
+    "dp": AxisRole("all-reduce", 0.189),
+}
 
 
 @dataclass(frozen=True)
@@ -282,11 +179,6 @@ def _parse(value: Any, tp: Any, ctx: _Ctx, min_value: float = 1e-300) -> Any:
     return _scalar(value, tp, ctx, min_value)
 
 
-def _suggest(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
-
-
 def _parse_dataclass(value: Any, cls: type, ctx: _Ctx, skip: tuple[str, ...] = ()) -> Any:
     if not isinstance(value, Mapping):
         raise ctx.fail(f"must be a mapping of {cls.__name__} fields, got {value!r}")
@@ -305,12 +197,6 @@ def _parse_dataclass(value: Any, cls: type, ctx: _Ctx, skip: tuple[str, ...] = (
     return cls(**kwargs)
 
 
-def _choice(value: str, allowed: tuple[str, ...], ctx: _Ctx, what: str) -> str:
-    if value not in allowed:
-        raise ctx.fail(f"unknown {what} {value!r}" + _suggest(value, list(allowed)))
-    return value
-
-
 # --- sections -----------------------------------------------------------------------------------
 
 def _parse_fabric(raw: Any, ctx: _Ctx) -> FabricSpec:
@@ -318,55 +204,11 @@ def _parse_fabric(raw: Any, ctx: _Ctx) -> FabricSpec:
         raise ctx.fail("must be a mapping with a `family` and its parameters")
     if "family" not in raw:
         raise ctx.at("family").fail(f"is required (one of {', '.join(FAMILIES)})")
-    family = _choice(str(raw["family"]), FAMILIES, ctx.at("family"), "fabric family")
+    family = FAMILIES[_choice(str(raw["family"]), tuple(FAMILIES), ctx.at("family"), "fabric family")]
     rest = {k: v for k, v in raw.items() if k != "family"}
-    params = _parse_dataclass(rest, FAMILY_PARAMS[family], ctx)
-    _check_fabric(family, params, ctx)
-    return FabricSpec(family, params)
-
-
-def _check_fabric(family: str, p: Any, ctx: _Ctx) -> None:
-    if family == "dims":
-        if not p.dims:
-            raise ctx.at("dims").fail("needs at least one dimension")
-        for i, d in enumerate(p.dims):
-            _choice(d.shape, DIM_SHAPES, ctx.at("dims").at(i).at("shape"), "dimension shape")
-            if d.size < 2:
-                raise ctx.at("dims").at(i).at("size").fail(f"must be at least 2, got {d.size}")
-    elif family == "ub-mesh":
-        used = p.lanes_x + p.lanes_y + p.lanes_inter_rack + p.lanes_uplink + p.lanes_lrs
-        if used > p.lanes_total:
-            raise ctx.at("lanes_total").fail(
-                f"lanes_x + lanes_y + lanes_inter_rack + lanes_uplink + lanes_lrs = {used} "
-                f"exceeds lanes_total = {p.lanes_total}; lower a share or raise the total")
-        if p.pods > 1 and p.lanes_uplink == 0:
-            raise ctx.at("lanes_uplink").fail("must be positive when pods > 1 (pods meet only through the HRS)")
-    elif family == "clos":
-        _choice(p.variant, ("fat-tree", "rail-optimized"), ctx.at("variant"), "clos variant")
-        if p.tiers not in (2, 3):
-            raise ctx.at("tiers").fail(f"must be 2 or 3, got {p.tiers}")
-        if p.radix < 4 or p.radix % 2:
-            raise ctx.at("radix").fail(f"must be an even number of ports >= 4, got {p.radix}")
-        if p.tiers == 2 and p.leaves() > p.radix:
-            raise ctx.at("tiers").fail(
-                f"{p.leaves()} leaves exceed a spine's {p.radix} ports, so a two-tier Clos cannot join them; "
-                "use tiers: 3 or a larger radix")
-        if p.tiers == 3 and p.pods() > p.radix:
-            raise ctx.at("radix").fail(
-                f"{p.pods()} pods exceed a core switch's {p.radix} ports; raise the radix or use fewer chips")
-        if p.variant == "rail-optimized" and p.chips % p.server_chips:
-            raise ctx.at("chips").fail(
-                f"{p.chips} chips do not fill whole servers of server_chips = {p.server_chips}")
-    elif family == "torus":
-        if not 1 <= len(p.shape) <= 4 or any(k < 2 for k in p.shape):
-            raise ctx.at("shape").fail(f"must list 1 to 4 sizes of at least 2, got {list(p.shape)}")
-    elif family == "dragonfly":
-        needed = p.groups - 1
-        have = p.routers_per_group * p.global_links_per_router
-        if have < needed:
-            raise ctx.at("global_links_per_router").fail(
-                f"routers_per_group x global_links_per_router = {have} cannot reach the other "
-                f"{needed} groups; raise one of them")
+    params = _parse_dataclass(rest, family.params, ctx)
+    family.check(params, ctx)
+    return FabricSpec(family.name, params)
 
 
 def _parse_named(raw: Any, catalog: dict, cls: type, ctx: _Ctx, what: str) -> Any:
@@ -412,10 +254,11 @@ def parse_layout(text: str, ctx: _Ctx | None = None) -> tuple[tuple[str, int], .
 
 def _check_physical(inst: Instance, chips: int, ctx: _Ctx) -> None:
     compute = [c for c in inst.cabinets if c.kind == "compute"]
-    fam = inst.fabric
-    if fam.family == "ub-mesh" and compute and any(c.chips != fam.params.rack_npus for c in compute):
+    fixed = inst.fabric.family_def.chips_per_cabinet(inst.fabric.params)
+    if fixed and compute and any(c.chips != fixed for c in compute):
         raise ctx.at("cabinets").fail(
-            f"a UB-Mesh rack is one cabinet: compute cabinets must hold rack_npus = {fam.params.rack_npus} chips")
+            f"the {inst.fabric.family} fabric fixes a compute cabinet's contents "
+            f"({inst.fabric.family_def.packing}): compute cabinets must hold {fixed} chips")
     for i, c in enumerate(inst.cabinets):
         _choice(c.kind, ("compute", "interconnect"), ctx.at("cabinets").at(i).at("kind"), "cabinet kind")
         _choice(c.cooling, ("liquid", "air"), ctx.at("cabinets").at(i).at("cooling"), "cooling")
@@ -475,14 +318,4 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
 
 def fabric_chip_count(fabric: FabricSpec) -> int:
     """Chips the fabric has, from its parameters alone (no graph built)."""
-    p = fabric.params
-    if fabric.family == "dims":
-        return math.prod(d.size for d in p.dims)
-    if fabric.family == "ub-mesh":
-        return p.chips
-    if fabric.family == "clos":
-        return p.chips
-    if fabric.family == "torus":
-        return math.prod(p.shape)
-    return p.groups * p.routers_per_group * p.chips_per_router
-
+    return fabric.family_def.chips(fabric.params)

@@ -16,7 +16,7 @@ import numpy as np
 
 from topo_opt.catalog import MediumType
 from topo_opt.errors import InstanceError
-from topo_opt.instance import Floor, Instance
+from topo_opt.instance import Floor, Instance, fabric_chip_count
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,10 @@ def _require_physical(instance: Instance) -> None:
 
 
 def group_size_cabinets(instance: Instance) -> int:
-    """Compute cabinets per group: a UB-Mesh pod's racks; otherwise all compute cabinets form one group."""
-    fam = instance.fabric
-    if fam.family == "ub-mesh":
-        return fam.params.pod_racks
-    return sum(c.count for c in instance.cabinets if c.kind == "compute")
+    """Compute cabinets per group, as the family says (a UB-Mesh pod's racks); by default all
+    compute cabinets form one group."""
+    compute = sum(c.count for c in instance.cabinets if c.kind == "compute")
+    return instance.fabric.family_def.cabinets_per_group(instance.fabric.params, compute)
 
 
 def cabinets_of(instance: Instance) -> tuple[Cabinet, ...]:
@@ -90,12 +89,12 @@ def node_cabinets(instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet, 
     compute = [c for c in cabinets if c.kind == "compute"]
     inter = [c for c in cabinets if c.kind == "interconnect"] or compute
     bounds = np.cumsum([c.chips for c in compute])
-    chips = graph.graph["chips"]
+    chips = fabric_chip_count(instance.fabric)
     out[:chips] = np.searchsorted(bounds, np.arange(chips), side="right")
     by_group: dict[int, list[int]] = defaultdict(list)
     for c in inter:
         by_group[c.group].append(c.index)
-    pod_npus = _pod_chips(instance)
+    pod_npus = instance.fabric.family_def.pod_chips(instance.fabric.params)
     counters: dict[object, int] = defaultdict(int)
     for node, attrs in graph.nodes(data=True):
         if node < chips:
@@ -116,11 +115,6 @@ def node_cabinets(instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet, 
         out[node] = pool[counters[key] % len(pool)]
         counters[key] += 1
     return out
-
-
-def _pod_chips(instance: Instance) -> int:
-    fam = instance.fabric
-    return fam.params.rack_npus * fam.params.pod_racks if fam.family == "ub-mesh" else 0
 
 
 def cabinet_bundles(graph: nx.Graph, node_cab: np.ndarray) -> dict[tuple[int, int], dict]:

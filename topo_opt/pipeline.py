@@ -15,9 +15,11 @@ import jsonschema
 
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
+from topo_opt.design import Design, derive
 from topo_opt.errors import SolverError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
+from topo_opt.families.base import Fabric
 from topo_opt.instance import Instance
 from topo_opt.io import read_result_schema
 from topo_opt.placement import place
@@ -46,20 +48,37 @@ def stage_options(options: SolveOptions, share: float) -> SolveOptions:
     return replace(options, time_limit_s=max(1.0, options.time_limit_s * share))
 
 
+def build(instance: Instance, seed: int = 0) -> tuple[Fabric, dict]:
+    """The fabric and its summary (`topo-opt build`), with the instance's cabinet counts."""
+    fabric = build_fabric(instance)
+    summary = summarize(fabric, seed=seed)
+    summary["compute_cabinets"] = sum(c.count for c in instance.cabinets if c.kind == "compute")
+    summary["interconnect_cabinets"] = sum(c.count for c in instance.cabinets if c.kind == "interconnect")
+    return fabric, summary
+
+
 def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet) -> dict:
     """Run every stage; raises InfeasibleError (exit 3) when a stage proves the instance infeasible,
-    SolverError when a stage's answer fails the independent verification."""
+    SolverError when a stage's answer fails the independent verification or the result its schema."""
+    result = _solve(instance, instance_sha256, options, progress)
+    problems = result_errors(result)
+    if problems:
+        raise SolverError(f"the result does not match its schema: {problems[0]}")
+    return result
+
+
+def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress) -> dict:
     start = time.perf_counter()
     progress(f"fabric: building {instance.fabric.family} graph")
     t0 = time.perf_counter()
-    graph = build_fabric(instance)
-    fabric_summary = summarize(graph, seed=options.seed)
+    fabric = build_fabric(instance)
+    fabric_summary = summarize(fabric, seed=options.seed)
     fabric_wall = time.perf_counter() - t0
     progress(f"fabric: {fabric_summary['chips']:,} chips, {fabric_summary['links']:,} links ({fabric_wall:.1f} s)")
 
     if instance.has_physical:
         placement_report, placement_dict, provisioning_report, provisioning_dict = _physical_stages(
-            instance, graph, options, progress)
+            derive(instance, fabric), options, progress)
     else:
         progress("placement, provisioning: not run (the instance has no physical sections)")
         placement_report = provisioning_report = None
@@ -69,7 +88,7 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
     t0 = time.perf_counter()
     collectives = tuple(dict.fromkeys(instance.workload.collectives + ALWAYS_SCORED))
     sizes = tuple(sorted(set(instance.workload.sizes) | set(SWEEP_SIZES_BYTES)))
-    scores = score_fabric(graph, collectives, sizes)
+    scores = score_fabric(fabric, collectives, sizes)
     scoring_wall = time.perf_counter() - t0
     progress(f"scoring: {len(scores)} records ({scoring_wall:.1f} s)")
 
@@ -98,18 +117,30 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
     }
 
 
-def _physical_stages(instance: Instance, graph, options: SolveOptions, progress: Progress) -> tuple:
+def place_verified(design: Design, options: SolveOptions):
+    """Placement followed by its independent verification (the `place` stage of every caller)."""
+    placement = place(design, options)
+    check("placement", verify_placement(design, placement.to_dict()))
+    return placement
+
+
+def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=None):
+    """Provisioning followed by its independent verification (the `provision` stage of every caller)."""
+    provisioning = provision(design, options, slot_of_cabinet=slot_of_cabinet)
+    check("provisioning", verify_provisioning(design, provisioning.to_dict()))
+    return provisioning
+
+
+def _physical_stages(design: Design, options: SolveOptions, progress: Progress) -> tuple:
     progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
-    placement = place(instance, graph, stage_options(options, PLACEMENT_SHARE))
+    placement = place_verified(design, stage_options(options, PLACEMENT_SHARE))
     placement_dict = placement.to_dict()
-    _check("placement", verify_placement(instance, graph, placement_dict))
     progress(f"placement: {_status_line(placement.report)}")
 
     progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
-    provisioning = provision(instance, graph, stage_options(options, PROVISIONING_SHARE),
-                             slot_of_cabinet=placement.slot_of_cabinet)
+    provisioning = provision_verified(design, stage_options(options, PROVISIONING_SHARE),
+                                      slot_of_cabinet=placement.slot_of_cabinet)
     provisioning_dict = provisioning.to_dict()
-    _check("provisioning", verify_provisioning(instance, graph, provisioning_dict))
     progress(f"provisioning: {_status_line(provisioning.report)}")
     return placement.report, placement_dict, provisioning.report, provisioning_dict
 
@@ -147,7 +178,7 @@ def _status_line(report) -> str:
     return f"{report.status}, objective {obj}{gap} ({report.wall_s:.1f} s)"
 
 
-def _check(stage: str, violations: list[str]) -> None:
+def check(stage: str, violations: list[str]) -> None:
     if violations:
         raise SolverError(f"{stage} failed independent verification: {violations[0]}"
                           + (f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""))

@@ -5,35 +5,30 @@ can assert on them and `solve` can refuse to write an invalid design.
 """
 
 import itertools
+import math
 from collections import Counter, defaultdict
 
 import networkx as nx
 import numpy as np
 
-from topo_opt.fabric.common import chip_lines
-from topo_opt.instance import Instance
-from topo_opt.physical import cabinet_bundles, cabinets_of, cable_length_m, node_cabinets
-from topo_opt.provisioning.network import (
-    NetworkSpec,
-    budget_used,
-    capacities_GBps,
-    network_spec,
-    ports_needed,
-    reference_rate,
-)
-from topo_opt.provisioning.traffic import workload_traffic
+from topo_opt.catalog import SWITCHES
+from topo_opt.design import Design
+from topo_opt.families.common import chip_lines
+from topo_opt.instance import AXIS_ROLES, Instance, parse_layout
+from topo_opt.netspec import NetworkSpec, budget_used, capacities_GBps, ports_needed
+from topo_opt.physical import cable_length_m
 
 # --- placement -------------------------------------------------------------------------------------
 
 _KW_TOLERANCE = 1e-6
 
 
-def verify_placement(instance: Instance, graph: nx.Graph, placement: dict) -> list[str]:
+def verify_placement(design: Design, placement: dict) -> list[str]:
     """Re-check a placement dict (`Placement.to_dict()`) against the instance, from first principles:
     every cabinet in exactly one slot on the floor, no slot used twice, cooling kind of each row,
     row power and zone capacity, each cabinet within its own caps, and every bundle's medium within
     reach with enough cables for its bandwidth (and the bundles those of the fabric)."""
-    cabinets = cabinets_of(instance)
+    instance, cabinets = design.instance, design.cabinets
     floor = instance.floor
     slot_of, out = _slots(placement, len(cabinets), floor.rows * floor.slots_per_row)
     for c in cabinets:
@@ -62,7 +57,7 @@ def verify_placement(instance: Instance, graph: nx.Graph, placement: dict) -> li
             out.append(
                 f"zone {z.name} carries {zone_kw[z.name]:.3f} kW above its capacity {z.capacity_kw:.3f} kW"
             )
-    out.extend(_check_cables(instance, graph, cabinets, slot_of, placement))
+    out.extend(_check_cables(design, slot_of, placement))
     return out
 
 
@@ -88,11 +83,9 @@ def _slots(placement: dict, n_cabinets: int, n_slots: int) -> tuple[dict[int, in
     return slot_of, out
 
 
-def _check_cables(
-    instance: Instance, graph: nx.Graph, cabinets, slot_of: dict[int, int], placement: dict
-) -> list[str]:
+def _check_cables(design: Design, slot_of: dict[int, int], placement: dict) -> list[str]:
+    instance, bundles = design.instance, design.bundles
     media = {m.name: m for m in instance.media}
-    bundles = cabinet_bundles(graph, node_cabinets(instance, graph, cabinets))
     out = []
     seen = set()
     for entry in placement.get("bundles", []):
@@ -124,40 +117,41 @@ def _check_cables(
 
 # --- provisioning ----------------------------------------------------------------------------------
 
-def verify_provisioning(instance: Instance, graph: nx.Graph, provisioning: dict) -> list[str]:
-    """Re-check a provisioning plan (its `to_dict()`) against the instance, without any solver.
+def verify_provisioning(design: Design, provisioning: dict) -> list[str]:
+    """Re-check a provisioning plan (its `to_dict()`) without any solver, in two layers.
+
+    **Against the design's structure** (the spec the pipeline derived once; the plan must be
+    consistent with the structure it was sized on):
 
     - lane budget: sum over classes of lanes x chip lanes each <= the chip's budget, fixed classes
       at their nominal lanes, every class within its minimum and maximum;
     - switch radix: per tier, switches per unit x ports per switch (catalog) >= ports the lanes need;
-    - capacity, per chip: the demand is recomputed from the workload; for every set S of per-chip
-      resources, sum over demands of D x (fewest uses of S by any of its routes) <= capacity of S
-      (a necessary condition for any routing; singletons and pairs cover each level's cut);
+    - capacity, per chip: for every set S of per-chip resources, sum over demands of D x (fewest
+      uses of S by any of its routes) <= capacity of S (a necessary condition for any routing);
     - capacity, per cabinet: the demand between a compute cabinet's chips and chips of other
       cabinets (levels whose line peers all sit elsewhere) <= the bundles leaving it, each worth
       min(its lanes' GB/s, cables x medium GB/s); every bundle's cables carry its lanes;
     - the max-concurrent flow it reports reaches the target.
+
+    **From first principles** (`_graph_violations`: the graph, the catalog and the workload only,
+    so a wrong coefficient in the provisioning model cannot pass its own check).
     """
-    cabinets = cabinets_of(instance)
-    node_cab = node_cabinets(instance, graph, cabinets)
-    spec = network_spec(instance, graph, node_cab, cabinets)
-    traffic = workload_traffic(instance, spec.levels)
+    instance, spec = design.instance, design.spec
     missing = [c.name for c in spec.classes if c.name not in provisioning.get("lanes_per_chip", {})]
     if missing:
         return [f"lanes: the plan gives no lanes for {', '.join(missing)}"]
     lanes = {c.name: float(provisioning["lanes_per_chip"][c.name]["lanes"]) for c in spec.classes}
     mcf = provisioning["max_concurrent_flow"]
     target = instance.workload.target_throughput
-    given = mcf.get("reference") == "given"
-    rate = float(mcf["reference_rate_GBps"]) if given else reference_rate(spec, traffic)
-    demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
+    rate = float(mcf["reference_rate_GBps"])
+    demand = tuple((lv, p, target * rate * d) for lv, p, d in design.traffic.demand)
     out = _lane_violations(spec, lanes) + _radix_violations(spec, lanes, provisioning.get("switches", []))
     out += _resource_cut_violations(spec, demand, lanes)
-    out += _cabinet_cut_violations(instance, spec, demand, node_cab, cabinets,
+    out += _cabinet_cut_violations(instance, spec, demand, design.node_cab, design.cabinets,
                                    provisioning.get("bundles", []))
     if mcf.get("achieved", 0.0) < target - _TOL:
         out.append(f"max concurrent flow: the plan reports {mcf.get('achieved')} below the target {target:g}")
-    return out
+    return out + _graph_violations(design, provisioning)
 
 
 _TOL = 1e-6
@@ -252,3 +246,206 @@ def _cabinet_cut_violations(instance: Instance, spec: NetworkSpec, demand: tuple
             out.append(f"capacity: cabinet {c.index} sends {need[c.index]:,.1f} GB/s to other cabinets, "
                        f"its bundles carry {leaving[c.index]:,.1f}")
     return out
+
+
+# --- provisioning, from first principles -----------------------------------------------------------
+
+def _graph_violations(design: Design, plan: dict) -> list[str]:
+    """Checks that use the fabric graph, the catalog and the workload's definition only.
+
+    Provisioned graph: every edge of a kind the plan's class scales carries bandwidth x
+    lanes / nominal of that class (other edges as built). Then, per direction:
+
+    - chip lanes: the bandwidth on a chip's own links (not host NICs) <= its interconnect_GBps;
+    - switch ports: per tier (switches of that role), the ports their links take toward their
+      own and lower tiers (bandwidth / the catalog switch's port speed) <= switches x ports per
+      switch; every inter-cabinet link bundle of the graph is cabled in the plan;
+    - cuts: for each chip, compute cabinet, cabinet group and named chip group (board, rack,
+      pod), the workload's demand across the cut <= the provisioned links crossing it (and, for
+      a cabinet, the cables leaving it). The demand is a lower bound any algorithm must move, per
+      group of a layout axis with k of its g chips inside: all-reduce B each way (each side must
+      learn the other's partial sum), reduce-scatter k B / g in and (g - k) B / g out,
+      all-gather the reverse, all-to-all k (g - k) B / g each way, p2p half of g B / (g - 1) per
+      pipeline boundary crossed; B = target x rate x the axis's buffer;
+    - rate: the reference rate the plan reports (unless given from outside) is no more than the
+      nominal fabric's cuts allow for the workload at that rate.
+    """
+    inst, graph, chips = design.instance, design.graph, design.fabric.chips
+    u, v, kind, bw = _edge_arrays(graph)
+    scale = np.ones(len(bw))
+    for entry in plan["lanes_per_chip"].values():
+        if entry["nominal"] > 0:
+            scale[np.isin(kind, entry["kinds"])] = entry["lanes"] / entry["nominal"]
+    bw_plan = bw * scale
+    out = _chip_lane_violations(inst, chips, u, v, kind, bw_plan)
+    out += _switch_port_violations(graph, u, v, bw_plan, plan.get("switches", []))
+    out += _bundle_coverage_violations(design, plan.get("bundles", []))
+    axes = _workload_axes(inst, chips)
+    target = inst.workload.target_throughput
+    rate = float(plan["max_concurrent_flow"]["reference_rate_GBps"])
+    cable_GBps = _cable_capacity_by_cabinet(inst, plan.get("bundles", []), len(design.cabinets))
+    worst_rate = math.inf
+    for what, labels, node_labels, cables in _partitions(design, chips, cable_GBps):
+        n_labels = int(node_labels.max()) + 1
+        unit = np.maximum(*_cut_demand(axes, labels, n_labels))
+        cap = _cut_capacity(u, v, bw_plan, node_labels, n_labels)
+        if cables is not None:
+            cap = np.minimum(cap, cables)
+        need = target * rate * unit
+        bad = np.flatnonzero(need > cap * (1 + _TOL) + _TOL)
+        if len(bad):
+            i = int(bad[0])
+            out.append(f"capacity (graph): {what} {i} must move {need[i]:,.1f} GB/s across its boundary for "
+                       f"the workload, its provisioned links carry {cap[i]:,.1f}"
+                       + (f" ({len(bad) - 1} more)" if len(bad) > 1 else ""))
+        nominal = _cut_capacity(u, v, bw, node_labels, n_labels)
+        if cables is None and (unit > 0).any():
+            worst_rate = min(worst_rate, float(np.min(nominal[unit > 0] / unit[unit > 0])))
+    if plan["max_concurrent_flow"].get("reference") != "given" and rate > worst_rate * (1 + 1e-6) + _TOL:
+        out.append(f"rate (graph): the plan's reference rate {rate:,.2f} GB/s exceeds the {worst_rate:,.2f} GB/s "
+                   "that the instance's own fabric can carry across its cuts")
+    return out
+
+
+def _edge_arrays(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    data = list(graph.edges(data=True))
+    u = np.array([a for a, _, _ in data], dtype=np.int64)
+    v = np.array([b for _, b, _ in data], dtype=np.int64)
+    kind = np.array([d["kind"] for _, _, d in data], dtype=object)
+    bw = np.array([d["bandwidth_GBps"] for _, _, d in data], dtype=float)
+    return u, v, kind, bw
+
+
+def _chip_lane_violations(inst: Instance, chips: int, u, v, kind, bw_plan) -> list[str]:
+    offchip = inst.fabric.family_def.offchip_kinds(inst.fabric.params)
+    on_chip = ~np.isin(kind, offchip)
+    per_chip = np.bincount(u[on_chip & (u < chips)], weights=bw_plan[on_chip & (u < chips)], minlength=chips)
+    per_chip += np.bincount(v[on_chip & (v < chips)], weights=bw_plan[on_chip & (v < chips)], minlength=chips)
+    worst = int(np.argmax(per_chip[:chips]))
+    limit = inst.chip.interconnect_GBps
+    if per_chip[worst] > limit * (1 + _TOL) + _TOL:
+        return [f"chip lanes (graph): chip {worst}'s links carry {per_chip[worst]:,.1f} GB/s, "
+                f"above its interconnect's {limit:,.1f}"]
+    return []
+
+
+# A switch's ports toward its own tier and the tiers below it are the ones its catalog count
+# provides (a leaf's other ports go up, and are counted at the tier above).
+_TIER_RANK = {"server": 1, "lrs": 1, "leaf": 1, "hrs-leaf": 1, "router": 1, "switch": 1,
+              "spine": 2, "agg": 2, "hrs-spine": 2, "core": 3}
+
+
+def _switch_port_violations(graph: nx.Graph, u, v, bw_plan, switches: list[dict]) -> list[str]:
+    role = np.array([graph.nodes[n].get("role", "") if graph.nodes[n]["kind"] == "switch" else ""
+                     for n in range(graph.number_of_nodes())], dtype=object)
+    rank = np.array([_TIER_RANK.get(r, 0) for r in role])
+    out = []
+    for tier in switches:
+        port_GBps = SWITCHES[tier["type"]].port_GBps
+        need = 0.0
+        for a, b in ((u, v), (v, u)):  # the tier's switch at end a, the other end b
+            mine = (role[a] == tier["tier"]) & (rank[b] <= rank[a])
+            need += float(bw_plan[mine].sum()) / port_GBps
+        have = tier["count"] * tier["ports_per_switch"]
+        if need > have * (1 + _TOL) + _TOL:
+            out.append(f"switch ports (graph): tier {tier['tier']} needs {need:,.0f} ports of "
+                       f"{port_GBps:g} GB/s for its links, the plan has {tier['count']} x "
+                       f"{tier['ports_per_switch']} = {have:,}")
+    return out
+
+
+def _bundle_coverage_violations(design: Design, bundles: list[dict]) -> list[str]:
+    cabled = {tuple(sorted(b["cabinets"])) for b in bundles}
+    missing = [pair for pair in design.bundles if pair not in cabled]
+    return [f"cables (graph): {len(missing)} cabinet pairs joined by fabric links have no bundle "
+            f"in the plan (first: {missing[0]})"] if missing else []
+
+
+def _cable_capacity_by_cabinet(inst: Instance, bundles: list[dict], n_cabinets: int) -> np.ndarray:
+    """GB/s per direction the plan's cables carry out of each cabinet."""
+    media = {m.name: m for m in inst.media}
+    out = np.zeros(n_cabinets)
+    for b in bundles:
+        a, c = b["cabinets"]
+        if a != c and b["medium"] in media:
+            carried = b["cables"] * media[b["medium"]].bandwidth_GBps
+            out[a] += carried
+            out[c] += carried
+    return out
+
+
+def _partitions(design: Design, chips: int, cable_GBps: np.ndarray):
+    """(what, chip labels, node labels, cable capacity per label or None) for each family of cuts.
+    Node labels put switches outside every chip group (-1) except for cabinets, which own theirs."""
+    n = design.graph.number_of_nodes()
+    yield "chip", np.arange(chips), np.concatenate([np.arange(chips), np.full(n - chips, -1)]), None
+    compute = np.array([c.kind == "compute" for c in design.cabinets])
+    cab = design.node_cab
+    cab_cables = np.where(compute, cable_GBps, np.inf)
+    yield "cabinet", cab[:chips], cab, cab_cables
+    group = np.array([c.group for c in design.cabinets])
+    if len(set(group.tolist())) > 1:
+        yield "cabinet group", group[cab[:chips]], group[cab], None
+    coords = np.array([design.graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
+    for name, axes in design.fabric.desc.groups:
+        others = [a for a in range(coords.shape[1]) if a not in axes]
+        if not others:
+            continue
+        labels = np.unique(coords[:, others], axis=0, return_inverse=True)[1].ravel()
+        yield name, labels, np.concatenate([labels, np.full(n - chips, -1)]), None
+
+
+def _cut_capacity(u, v, bw, node_labels: np.ndarray, n_labels: int) -> np.ndarray:
+    lu, lv = node_labels[u], node_labels[v]
+    cross = lu != lv
+    cap = np.zeros(n_labels)
+    for end in (lu, lv):
+        inside = cross & (end >= 0)
+        cap += np.bincount(end[inside], weights=bw[inside], minlength=n_labels)[:n_labels]
+    return cap
+
+
+def _workload_axes(inst: Instance, chips: int) -> list[tuple[str, int, int, float]]:
+    """(collective, group size, stride, buffer per unit rate) of every layout axis, innermost first
+    (the workload's collectives over all chips, sharing one unit, without a layout)."""
+    wl = inst.workload
+    terms = parse_layout(wl.layout) if wl.layout else (("all", chips),)
+    out, stride = [], 1
+    for name, size in terms:
+        role = AXIS_ROLES.get(name)
+        roles = ([(role.collective, role.buffer)] if role
+                 else [(c, 1.0 / len(wl.collectives)) for c in wl.collectives])
+        out += [(c, size, stride, b) for c, b in roles if size > 1]
+        stride *= size
+    return out
+
+
+def _cut_demand(axes, labels: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes per unit rate that must enter and leave each label's chips (see `_graph_violations`)."""
+    into, out_of = np.zeros(n_labels), np.zeros(n_labels)
+    chips = len(labels)
+    for collective, g, stride, b in axes:
+        ids = np.arange(chips).reshape(-1, g, stride).transpose(0, 2, 1).reshape(-1, g)  # groups x g
+        lab = labels[ids]
+        if collective == "p2p":
+            cut = lab[:, 1:] != lab[:, :-1]
+            per = b * g / (g - 1) / 2
+            for side in (lab[:, 1:], lab[:, :-1]):
+                w = np.bincount(side[cut], minlength=n_labels)[:n_labels] * per
+                into += w
+                out_of += w
+            continue
+        key = np.repeat(np.arange(len(ids)), g) * n_labels + lab.ravel()
+        pair, k = np.unique(key, return_counts=True)
+        lbl = pair % n_labels
+        partial = k < g
+        lbl, k = lbl[partial], k[partial].astype(float)
+        per_in, per_out = {
+            "all-reduce": (b * np.ones_like(k), b * np.ones_like(k)),
+            "reduce-scatter": (b * k / g, b * (g - k) / g),
+            "all-gather": (b * (g - k) / g, b * k / g),
+            "all-to-all": (b * k * (g - k) / g, b * k * (g - k) / g),
+        }.get(collective, (0 * k, 0 * k))  # broadcast: the root's side is not fixed
+        into += np.bincount(lbl, weights=per_in, minlength=n_labels)[:n_labels]
+        out_of += np.bincount(lbl, weights=per_out, minlength=n_labels)[:n_labels]
+    return into, out_of

@@ -24,8 +24,6 @@ from topo_opt.collectives.schedule import GroupShape
 from topo_opt.errors import InstanceError
 from topo_opt.instance import parse_layout
 
-_NAMED_AXES = {"ub-mesh": {"board": (0,), "rack": (0, 1), "pod": (0, 1, 2, 3)},
-               "rail-optimized": {"board": (0,)}}
 _NAMED_ATTR = {"board": "board", "rack": "cabinet"}
 
 
@@ -56,17 +54,11 @@ def make_groups(net: Network, spec: str | None) -> Groups:
         axes = tuple(a for a, s in enumerate(view.sizes) if s > 1) if view else None
         return _aligned(net, spec, axes) if view else _plain(net, spec, np.arange(chips)[None, :])
     if spec in ("board", "rack", "pod"):
-        named = _NAMED_AXES.get(_variant(net), {})
-        if spec in named:
-            return _aligned(net, spec, tuple(a for a in named[spec] if view.sizes[a] > 1))
+        axes = net.desc.named_group(spec) if view is not None else None
+        if axes is not None:
+            return _aligned(net, spec, tuple(a for a in axes if view.sizes[a] > 1))
         return _by_attribute(net, spec)
     return _layout(net, spec)
-
-
-def _variant(net: Network) -> str:
-    """The family, or the Clos variant when the fabric has a product view."""
-    g = net.graph.graph
-    return g.get("variant", "") if net.view is not None and g.get("family") == "clos" else g.get("family", "")
 
 
 def _aligned(net: Network, spec: str, axes: tuple[int, ...]) -> Groups:
@@ -101,7 +93,7 @@ def _by_attribute(net: Network, spec: str) -> Groups:
     attr = _NAMED_ATTR.get(spec)
     values = np.array([net.graph.nodes[c].get(attr, -1) if attr else -1 for c in range(net.chips)])
     if (values < 0).any():
-        raise GroupError(f"this {net.graph.graph.get('family')} fabric defines no {spec}s; "
+        raise GroupError(f"this {net.desc.family} fabric defines no {spec}s; "
                          "use 'all' or a layout such as tp=8,dp=16")
     order = np.lexsort((np.arange(net.chips), values))
     sizes = np.bincount(values)

@@ -28,8 +28,6 @@ from scipy.sparse import csr_matrix
 from topo_opt.collectives.paths import concat, node_pairs, reuse
 from topo_opt.collectives.shortest import Symmetry, find_symmetry, symmetric_routes
 from topo_opt.collectives.topology import (
-    UBMESH_AXES,
-    UBMESH_KINDS,
     Dim,
     LinkTable,
     ProductView,
@@ -44,6 +42,7 @@ from topo_opt.collectives.translation import (
     torus_translations,
     translated_routes,
 )
+from topo_opt.families.base import Fabric, FabricDesc
 
 ROUTINGS = ("structured", "shortest")
 
@@ -101,6 +100,7 @@ class Network:
     """A graph's link table, product view and the sub-networks used for routing (cached)."""
 
     graph: nx.Graph
+    desc: FabricDesc
     links: LinkTable
     view: ProductView | None = None
     translations: Translations | None = None
@@ -162,13 +162,14 @@ class Network:
         return int(per_axis.sum()) * 2 + 8 * len(src)
 
 
-def network(graph: nx.Graph) -> Network:
-    """The scorer's view of a graph, cached per graph object (graphs are not mutated after build)."""
+def network(fabric: Fabric) -> Network:
+    """The scorer's view of a fabric, cached per graph object (graphs are not mutated after build)."""
+    graph = fabric.graph
     net = _NETWORKS.get(graph)
     if net is None:
-        net = Network(graph, link_table(graph))
+        net = Network(graph, fabric.desc, link_table(graph, fabric.chips))
         net.view = _product_view(net)
-        net.translations = torus_translations(graph, net.links) if net.view is None else None
+        net.translations = torus_translations(graph, fabric.desc, net.links) if net.view is None else None
         _NETWORKS[graph] = net
     return net
 
@@ -176,41 +177,18 @@ def network(graph: nx.Graph) -> Network:
 _NETWORKS: "weakref.WeakKeyDictionary[nx.Graph, Network]" = weakref.WeakKeyDictionary()
 
 
-# A non-blocking Clos acts as a switch: only the chips' own links can saturate. Rail-optimized
-# fabrics are a product of the server's switch (axis 0, the local rank) and the rail network
-# (axis 1, the server): a flow first moves to the destination's rail inside its server, then
-# crosses that rail (as NCCL's PXN does).
-_CLOS_DIMS = {
-    "fat-tree": (("fabric", (0,), ("chip-leaf", "leaf-spine", "leaf-agg", "agg-core")),),
-    "rail-optimized": (("server", (0,), ("server",)), ("rail", (1,), ("chip-leaf", "leaf-spine"))),
-}
-
-
 def _product_view(net: Network) -> ProductView | None:
-    """The product structure of a dims / torus / ub-mesh fabric or of a non-blocking Clos, or None."""
-    graph = net.graph
-    records = graph.graph.get("dims")
-    family = graph.graph.get("family")
-    clos = family == "clos" and graph.graph.get("oversubscription", 2) <= 1
-    if not clos and (not records or family not in ("dims", "torus", "ub-mesh")):
+    """The product structure the fabric's description gives (its dimensions, bandwidth and
+    latency read from the graph), or None when the fabric is not a product."""
+    desc = net.desc
+    if not desc.dims:
         return None
-    chips = net.chips
-    coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
+    coords = np.array([net.graph.nodes[c]["coords"] for c in range(net.chips)], dtype=np.int64)
     sizes = tuple(int(s) for s in coords.max(axis=0) + 1)
-    if clos:
-        specs = _CLOS_DIMS[graph.graph["variant"]]
-        dims = [_make_dim(net, name, "switch", axes, sizes, kinds) for name, axes, kinds in specs]
-        return ProductView(sizes, tuple(dims), ())
-    dims = []
-    for i, rec in enumerate(records):
-        name = rec["kind"]
-        axis = UBMESH_AXES[name] if family == "ub-mesh" else i
-        kinds = UBMESH_KINDS.get(name, (name,)) if family == "ub-mesh" else (name,)
-        dims.append(_make_dim(net, name, rec["shape"], (axis,), sizes, kinds))
-    extras = []
-    if family == "ub-mesh" and (net.links.kind == "lrs").any():
-        extras.append(_make_dim(net, "lrs", "switch", (0, 1), sizes, ("lrs",), virtual=True))
-    return ProductView(sizes, tuple(dims), tuple(extras))
+    dims = tuple(_make_dim(net, d.name, d.shape, d.axes, sizes, d.kinds) for d in desc.dims)
+    extras = tuple(_make_dim(net, d.name, d.shape, d.axes, sizes, d.kinds, virtual=True) for d in desc.extras
+                   if (net.links.kind == d.name).any())
+    return ProductView(sizes, dims, extras)
 
 
 def _make_dim(net: Network, name: str, shape: str, axes: tuple[int, ...], sizes: tuple[int, ...],

@@ -19,7 +19,6 @@ One record per (collective, algorithm, size):
 
 from collections.abc import Sequence
 
-import networkx as nx
 import numpy as np
 
 from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
@@ -29,6 +28,7 @@ from topo_opt.collectives.groups import GroupError, Groups, make_groups
 from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
 from topo_opt.errors import InstanceError
+from topo_opt.families.base import Fabric
 from topo_opt.instance import COLLECTIVES
 
 MODELS = ("flow", "alpha-beta")
@@ -42,7 +42,7 @@ BUSBW_FACTOR = {
 }
 
 
-def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Sequence[int],
+def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequence[int],
                  algorithms: Sequence[str] = ("auto",), model: str = "flow",
                  groups: str | None = None, routing: str = "structured") -> list[dict]:
     """One record per (collective, algorithm, size), in that nesting order.
@@ -50,7 +50,7 @@ def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Seque
     Raises InstanceError for an unknown collective, algorithm, model or routing, a bad groups
     spec, or an algorithm that does not apply to the collective or fabric.
     """
-    where = graph.graph.get("name") or "fabric"
+    where = fabric.name or "fabric"
     _check(where, "collective", collectives, COLLECTIVES)
     _check(where, "algorithm", algorithms, ALGORITHMS + ("auto",))
     _check(where, "model", [model], MODELS)
@@ -58,7 +58,7 @@ def score_fabric(graph: nx.Graph, collectives: Sequence[str], sizes_bytes: Seque
     for size in sizes_bytes:
         if int(size) != size or size <= 0:
             raise InstanceError(where, "size", f"sizes must be positive whole bytes, got {size!r}")
-    net = network(graph)
+    net = network(fabric)
     try:
         grp = make_groups(net, groups)
     except GroupError as exc:
@@ -121,7 +121,7 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
         if best is None or _faster(algorithm, timing.time_s, best[0], best[1].time_s):
             best = (algorithm, timing, schedule)
     if best is None:
-        raise InstanceError(ev.net.graph.graph.get("name") or "fabric", "algorithm",
+        raise InstanceError(ev.net.desc.name or "fabric", "algorithm",
                             f"no algorithm can score {collective} here: "
                             + "; ".join(f"{', '.join(algs)}: {why}" for why, algs in reasons.items()))
     record = _record(ev, collective, best[0], size, best[2], best[1])

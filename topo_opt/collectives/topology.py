@@ -4,10 +4,11 @@ Every undirected edge i of the graph (in `graph.edges` order) becomes two direct
 2i (u -> v) and 2i+1 (v -> u), each with the edge's `bandwidth_GBps` (per direction),
 `latency_ns`, `lanes` and `kind`.
 
-A *product view* exists for the families that publish `graph.graph['dims']` (dims, untwisted
-torus, ub-mesh): chips are numbered mixed-radix over coordinate axes (axis 0 fastest) and each
-dimension links the chips that differ in one axis only, as a ring, a full mesh, or a switch
-network (a `dims` switch; UB-Mesh's HRS Clos between pods, modelled as the switch it emulates).
+A *product view* exists for the fabrics whose description lists product dimensions (dims,
+untwisted torus, ub-mesh, non-blocking Clos): chips are numbered mixed-radix over coordinate
+axes (axis 0 fastest) and each dimension links the chips that differ in one axis only, as a
+ring, a full mesh, or a switch network (a `dims` switch; UB-Mesh's HRS Clos between pods,
+modelled as the switch it emulates).
 UB-Mesh racks add a *virtual* dimension `lrs`: the rack's low-radix switch, a switch over the
 two axes (x, y) of the rack, used only when a schedule routes through it explicitly.
 """
@@ -18,11 +19,6 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-
-# UB-Mesh names its dimension records after the chip coordinate axis they span.
-UBMESH_AXES = {"x": 0, "y": 1, "z": 2, "w": 3, "uplink": 4}
-# Edge kinds of each UB-Mesh dimension's sub-network (the uplink runs through the HRS Clos).
-UBMESH_KINDS = {"uplink": ("uplink", "hrs")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +49,7 @@ class LinkTable:
         return f"{self.kind[link]} {int(self.tail[link])}->{int(self.head[link])}"
 
 
-def link_table(graph: nx.Graph) -> LinkTable:
+def link_table(graph: nx.Graph, chips: int) -> LinkTable:
     """The graph's directed links; cached per graph object (graphs are not mutated after build)."""
     cached = _TABLES.get(graph)
     if cached is not None:
@@ -73,7 +69,7 @@ def link_table(graph: nx.Graph) -> LinkTable:
     index = csr_matrix((np.arange(1, 2 * m + 1, dtype=np.int64), (tail, head)), shape=(n, n))
     index.sort_indices()
     table = LinkTable(tail, head, np.repeat(bw, 2), np.repeat(lat, 2), np.repeat(lanes, 2),
-                      np.repeat(kind, 2), index, n, int(graph.graph["chips"]))
+                      np.repeat(kind, 2), index, n, int(chips))
     _TABLES[graph] = table
     return table
 

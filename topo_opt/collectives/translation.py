@@ -52,15 +52,16 @@ class Translations:
         return self.add(np.asarray(a), self.ids(neg))
 
 
-def torus_translations(graph, links: LinkTable) -> Translations | None:
-    """The translation group of a torus graph, checked on every link; None for other fabrics."""
-    if graph.graph.get("family") != "torus":
+def torus_translations(graph, desc, links: LinkTable) -> Translations | None:
+    """The translation group of a torus graph (`desc.translations`), checked on every link;
+    None for other fabrics."""
+    if not desc.translations:
         return None
     chips = links.chips
     coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
     sizes = coords.max(axis=0) + 1
     longest = int(np.argmax(sizes))
-    twisted = np.array([bool(graph.graph.get("twisted")) and d != longest and 2 < k < sizes[longest]
+    twisted = np.array([desc.twisted and d != longest and 2 < k < sizes[longest]
                         for d, k in enumerate(sizes)])
     tr = Translations(sizes, np.cumprod(np.concatenate([[1], sizes[:-1]])).astype(np.int64), twisted, longest)
     for d in range(len(sizes)):  # every generator must map links onto links

@@ -5,7 +5,6 @@ chip-transitive fabric, where every chip sees the same distances), ``sampled`` (
 seeded sample of chips: the diameter is then a lower bound), ``closed-form`` or ``max-flow``.
 """
 
-import math
 from collections import Counter
 
 import networkx as nx
@@ -13,13 +12,15 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow, shortest_path
 
+from topo_opt.families.base import Fabric
+
 EXACT_HOPS_MAX_CHIPS = 2048
 SAMPLE_SOURCES = 64
 _FLOW_INT_MAX = 2**30  # scipy's max-flow takes int32 capacities: scale GB/s so all fit
 
 
-def chip_ids(graph: nx.Graph) -> np.ndarray:
-    return np.arange(graph.graph["chips"], dtype=np.int64)
+def chip_ids(chips: int) -> np.ndarray:
+    return np.arange(chips, dtype=np.int64)
 
 
 def adjacency(graph: nx.Graph, weight: str | None = None) -> csr_matrix:
@@ -33,18 +34,14 @@ def adjacency(graph: nx.Graph, weight: str | None = None) -> csr_matrix:
     return csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
 
 
-def is_chip_symmetric(graph: nx.Graph) -> bool:
-    """Families whose automorphisms act transitively on chips (products of rings, meshes, switches)."""
-    return graph.graph["family"] in ("dims", "torus")
-
-
-def hop_stats(graph: nx.Graph, seed: int = 0) -> dict:
-    """Diameter and mean hop count between distinct chips, with the method used."""
-    chips = graph.graph["chips"]
-    if is_chip_symmetric(graph):
+def hop_stats(fabric: Fabric, seed: int = 0) -> dict:
+    """Diameter and mean hop count between distinct chips, with the method used (one source is
+    exact where the family's automorphisms act transitively on chips: `desc.chip_symmetric`)."""
+    graph, chips = fabric.graph, fabric.chips
+    if fabric.desc.chip_symmetric:
         sources, method = np.array([0]), "exact-symmetric"
     elif chips <= EXACT_HOPS_MAX_CHIPS:
-        sources, method = chip_ids(graph), "exact"
+        sources, method = chip_ids(chips), "exact"
     else:
         rng = np.random.default_rng(seed)
         sources = np.sort(rng.choice(chips, size=SAMPLE_SOURCES, replace=False))
@@ -60,46 +57,24 @@ def hop_stats(graph: nx.Graph, seed: int = 0) -> dict:
     return out
 
 
-def bisection(graph: nx.Graph) -> dict:
+def bisection(fabric: Fabric) -> dict:
     """Bisection bandwidth (GB/s, one direction) with the method that produced it.
 
-    Closed forms: a product of dimensions cut across dimension d cuts N/k_d lines, each at
-    ring: 2B (k_d > 2; B for k_d = 2), full mesh: floor(k/2) ceil(k/2) B, switch: floor(k/2) B;
-    the minimum over d is the bisection of tori and of `dims` fabrics. A fat-tree (clos) has
-    N/2 x port bandwidth x min(1, up/down). Other families: max-flow from the first half of
-    the chips (by index, which follows the fabric's hierarchy) to the second half, switches free
-    to fall on either side: the min cut of that split, an upper bound on the minimum bisection.
+    Closed forms where the family gives one (`desc.bisection_GBps`: products of dimensions,
+    fat-trees; see `families.dims.product_bisection_GBps`, `families.clos`). Other fabrics:
+    max-flow from the first half of the chips (by index, which follows the fabric's hierarchy) to
+    the second half, switches free to fall on either side: the min cut of that split, an upper
+    bound on the minimum bisection.
     """
-    fam = graph.graph["family"]
-    if graph.graph.get("dims") and fam in ("dims", "torus"):
-        return {"bisection_GBps": dims_bisection_GBps(graph.graph["dims"]), "method": "closed-form"}
-    if fam == "clos" and graph.graph.get("variant") == "fat-tree":
-        g = graph.graph
-        return {"bisection_GBps": fat_tree_bisection_GBps(g["chips"], g["port_GBps"], g["leaf_down"], g["leaf_up"]),
-                "method": "closed-form"}
-    return {"bisection_GBps": min(split_maxflow_GBps(graph, side) for side in half_splits(graph)),
+    if fabric.desc.bisection_GBps is not None:
+        return {"bisection_GBps": fabric.desc.bisection_GBps, "method": "closed-form"}
+    return {"bisection_GBps": min(split_maxflow_GBps(fabric, side) for side in half_splits(fabric)),
             "method": "max-flow, best coordinate half-split (upper bound)"}
 
 
-def dims_bisection_GBps(dims: list[dict]) -> float:
-    chips = math.prod(d["size"] for d in dims)
-    best = math.inf
-    for d in dims:
-        k, bw = d["size"], d["bandwidth_GBps"]
-        per_line = {"ring": (2 if k > 2 else 1) * bw,
-                    "full-mesh": (k // 2) * ((k + 1) // 2) * bw,
-                    "switch": (k // 2) * bw}[d["shape"]]
-        best = min(best, chips / k * per_line)
-    return float(best)
-
-
-def fat_tree_bisection_GBps(chips: int, port_GBps: float, down: int, up: int) -> float:
-    return chips / 2 * port_GBps * min(1.0, up / down)
-
-
-def half_splits(graph: nx.Graph) -> list[np.ndarray]:
+def half_splits(fabric: Fabric) -> list[np.ndarray]:
     """Balanced chip splits to try: the index halves, and the halves of every coordinate of even size."""
-    chips = graph.graph["chips"]
+    graph, chips = fabric.graph, fabric.chips
     splits = [np.arange(chips) < chips // 2]
     coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
     for d in range(coords.shape[1]):
@@ -109,9 +84,10 @@ def half_splits(graph: nx.Graph) -> list[np.ndarray]:
     return splits
 
 
-def split_maxflow_GBps(graph: nx.Graph, side_a: np.ndarray) -> float:
+def split_maxflow_GBps(fabric: Fabric, side_a: np.ndarray) -> float:
     """Max flow from the chips where `side_a` is true to the others (switches on either side)."""
-    n, chips = graph.number_of_nodes(), graph.graph["chips"]
+    graph, chips = fabric.graph, fabric.chips
+    n = graph.number_of_nodes()
     cap = adjacency(graph, "bandwidth_GBps").tocoo()
     src, sink = n, n + 1
     scale = min(1000.0, _FLOW_INT_MAX / (2 * cap.data.sum()))
@@ -125,10 +101,9 @@ def split_maxflow_GBps(graph: nx.Graph, side_a: np.ndarray) -> float:
     return maximum_flow(m, src, sink, method="dinic").flow_value / scale
 
 
-def injection_GBps(graph: nx.Graph) -> dict:
+def injection_GBps(fabric: Fabric) -> dict:
     """Per-chip injection bandwidth: sum of the chip's link bandwidths (one direction)."""
-    chips = graph.graph["chips"]
-    per_chip = np.asarray(adjacency(graph, "bandwidth_GBps")[:chips].sum(axis=1)).ravel()
+    per_chip = np.asarray(adjacency(fabric.graph, "bandwidth_GBps")[:fabric.chips].sum(axis=1)).ravel()
     return {"min": float(per_chip.min()), "max": float(per_chip.max()), "mean": float(per_chip.mean())}
 
 
@@ -153,11 +128,11 @@ def counts(graph: nx.Graph) -> dict:
     }
 
 
-def summarize(graph: nx.Graph, seed: int = 0) -> dict:
+def summarize(fabric: Fabric, seed: int = 0) -> dict:
     """Everything `topo-opt build` prints, as one JSON-ready dict."""
-    summary = {"name": graph.graph.get("name", ""), "family": graph.graph["family"]}
-    summary.update(counts(graph))
-    summary["hops"] = hop_stats(graph, seed)
-    summary["bisection"] = bisection(graph)
-    summary["injection_GBps"] = injection_GBps(graph)
+    summary = {"name": fabric.name, "family": fabric.desc.family}
+    summary.update(counts(fabric.graph))
+    summary["hops"] = hop_stats(fabric, seed)
+    summary["bisection"] = bisection(fabric)
+    summary["injection_GBps"] = injection_GBps(fabric)
     return summary

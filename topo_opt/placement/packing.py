@@ -10,24 +10,20 @@ it is reported with the headroom left.
 import networkx as nx
 import numpy as np
 
-from topo_opt.instance import Instance
+from topo_opt.instance import Instance, fabric_chip_count
 from topo_opt.physical import Cabinet
 
 
 def packing_report(
     instance: Instance, graph: nx.Graph, cabinets: tuple[Cabinet, ...], node_cab: np.ndarray
 ) -> dict:
-    chips = graph.graph["chips"]
+    chips = fabric_chip_count(instance.fabric)
     servers = [n for n, role in graph.nodes(data="role") if role == "server"]
     split = sum(1 for sw in servers if len({int(node_cab[c]) for c in graph.neighbors(sw) if c < chips}) > 1)
     compute = [c for c in cabinets if c.kind == "compute"]
     headroom = [min(c.power_cap_kw, c.cooling_capacity_kw) - c.power_kw for c in cabinets]
-    fixed = instance.fabric.family == "ub-mesh"
-    if fixed:
-        method = "fixed by the fabric: one UB-Mesh rack per compute cabinet"
-    else:
-        method = "fabric order: chips fill the compute cabinets in chip order"
-        method += f"; {split} of {len(servers)} servers split across cabinets" if servers else ""
+    method = instance.fabric.family_def.packing
+    method += f"; {split} of {len(servers)} servers split across cabinets" if servers else ""
     return {
         "method": method,
         "compute_cabinets": len(compute),

@@ -19,13 +19,16 @@ Constraints of a placement p (an injective map cabinets -> slots):
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from topo_opt.catalog import MediumType
-from topo_opt.instance import Floor, Instance
-from topo_opt.physical import Cabinet, cabinet_bundles, cabinets_of, cheapest_medium, node_cabinets
+from topo_opt.instance import Floor
+from topo_opt.physical import Cabinet, cheapest_medium
+
+if TYPE_CHECKING:
+    from topo_opt.design import Design
 
 COOLING_KINDS = ("liquid", "air")
 # A bundle beyond every medium's reach costs this many times the dearest reachable tier, so search
@@ -83,10 +86,9 @@ class PlacementProblem:
         return self.zone_of_row[self.cooling[cabinets], self.slot_row[slots]]
 
 
-def build_problem(instance: Instance, graph: nx.Graph) -> PlacementProblem:
-    cabinets = cabinets_of(instance)
-    bundles = cabinet_bundles(graph, node_cabinets(instance, graph, cabinets))
-    return problem_from_parts(instance.name, instance.floor, cabinets, instance.media, bundles)
+def build_problem(design: "Design") -> PlacementProblem:
+    instance = design.instance
+    return problem_from_parts(instance.name, instance.floor, design.cabinets, instance.media, design.bundles)
 
 
 def problem_from_parts(

@@ -14,13 +14,11 @@ time, derived from the time limit, with the wall clock only as a guard):
 """
 
 import time
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from topo_opt.errors import InfeasibleError, SolverError
-from topo_opt.instance import Instance
-from topo_opt.physical import cabinet_bundles, cabinets_of, node_cabinets
 from topo_opt.placement.blocks import block_placement
 from topo_opt.placement.bound import BOUND_METHOD, gilmore_lawler_usd
 from topo_opt.placement.cpsat import Budget, solve_window
@@ -29,15 +27,18 @@ from topo_opt.placement.packing import packing_report
 from topo_opt.placement.precheck import cabinet_types, check_feasible
 from topo_opt.placement.problem import (
     PlacementProblem,
+    build_problem,
     bundle_tiers,
     is_feasible,
     median_saving_usd,
     objective_usd,
-    problem_from_parts,
 )
 from topo_opt.placement.result import Phase, Placement, cable_runs, loads
 from topo_opt.placement.search import anneal, step_time_s
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
+
+if TYPE_CHECKING:
+    from topo_opt.design import Design
 
 EXACT_MAX_PAIRS = 400  # cabinets x slots up to which CP-SAT gets the whole exact model
 # Shares of the time limit; annealing shares become step counts through `search.step_time_s`, CP-SAT
@@ -48,14 +49,11 @@ ANNEAL_SHARE = 0.6  # the final annealing
 T_START, T_END = 0.25, 0.004  # annealing temperatures as fractions of the median bundle's optics saving
 
 
-def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placement:
+def place(design: "Design", options: SolveOptions) -> Placement:
     start = time.monotonic()
     deadline = start + options.time_limit_s
-    cabinets = cabinets_of(instance)
-    node_cab = node_cabinets(instance, graph, cabinets)
-    problem = problem_from_parts(
-        instance.name, instance.floor, cabinets, instance.media, cabinet_bundles(graph, node_cab)
-    )
+    instance, cabinets = design.instance, design.cabinets
+    problem = build_problem(design)
     quota = check_feasible(problem, instance.source_file, max(1.0, options.time_limit_s / 3))
     types, _ = cabinet_types(problem)
     greedy = greedy_placement(problem, types)
@@ -95,7 +93,7 @@ def place(instance: Instance, graph: nx.Graph, options: SolveOptions) -> Placeme
         zones,
         cable_runs(problem, best),
         phases[0].objective_usd,
-        packing_report(instance, graph, cabinets, node_cab),
+        packing_report(instance, design.graph, cabinets, design.node_cab),
         tuple(phases),
     )
 

@@ -11,9 +11,9 @@ from collections import Counter
 
 from topo_opt.catalog import ChipType, MediumType
 from topo_opt.instance import Instance
+from topo_opt.netspec import NetworkSpec, ports_needed
 from topo_opt.physical import Cabinet, length_bucket, length_bucket_order
 from topo_opt.provisioning.bundles import PCB, Bundle
-from topo_opt.provisioning.network import NetworkSpec, ports_needed
 
 ASSUMPTIONS = (
     "cable cost and power are per cable end to end, optical modules included (catalog media)",

@@ -17,8 +17,8 @@ import numpy as np
 
 from topo_opt.errors import InfeasibleError, InstanceError
 from topo_opt.instance import Instance
+from topo_opt.netspec import NetworkSpec
 from topo_opt.physical import cable_length_m, cheapest_medium
-from topo_opt.provisioning.network import NetworkSpec
 
 INTRA_CABINET_LENGTH_M = 1.0  # assumed: board-to-board and board-to-switch runs inside a rack
 PCB = "pcb"

@@ -37,8 +37,8 @@ from ortools.linear_solver import pywraplp
 
 from topo_opt.catalog import MediumType
 from topo_opt.errors import SolverError
+from topo_opt.netspec import NetworkSpec
 from topo_opt.provisioning.bundles import BundleGroup
-from topo_opt.provisioning.network import NetworkSpec
 from topo_opt.solution import SolveOptions
 
 # 5 years x 8,760 h x 0.10 USD/kWh x PUE 1.3 (assumed): what one kW of network power costs.

@@ -12,12 +12,12 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from topo_opt.errors import InfeasibleError, InstanceError, SolverError
 from topo_opt.instance import Instance
-from topo_opt.physical import Cabinet, cabinets_of, node_cabinets
+from topo_opt.netspec import SCOPES, NetworkSpec, budget_used, nominal_lanes
+from topo_opt.physical import Cabinet
 from topo_opt.provisioning.bom import bill_of_materials
 from topo_opt.provisioning.bundles import (
     PCB,
@@ -37,15 +37,12 @@ from topo_opt.provisioning.model import (
     max_concurrent_flow,
     solve_model,
 )
-from topo_opt.provisioning.network import (
-    NetworkSpec,
-    budget_used,
-    network_spec,
-    nominal_lanes,
-    reference_rate,
-)
-from topo_opt.provisioning.traffic import SCOPES, Traffic, workload_traffic
+from topo_opt.provisioning.network import reference_rate
+from topo_opt.provisioning.traffic import Traffic
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
+
+if TYPE_CHECKING:
+    from topo_opt.design import Design
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class Prepared:
     inputs: ModelInputs
 
 
-def provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
+def provision(design: "Design", options: SolveOptions,
               slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
     """Provision the instance's fabric for its workload at target_throughput x the reference rate.
 
@@ -86,36 +83,35 @@ def provision(instance: Instance, graph: nx.Graph, options: SolveOptions,
     row-major in index order. Raises InfeasibleError (binding budget named) or InstanceError.
     """
     start = time.perf_counter()
-    return solve_prepared(prepare(instance, graph, slot_of_cabinet), options, start)
+    return solve_prepared(prepare(design, slot_of_cabinet), options, start)
 
 
-def provision_at_rate(instance: Instance, graph: nx.Graph, options: SolveOptions, rate_GBps: float,
+def provision_at_rate(design: "Design", options: SolveOptions, rate_GBps: float,
                       slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
     """As `provision`, with the reference rate R (GB/s of buffer per chip) given, so two fabrics
     can be sized for the same workload at the same rate."""
     start = time.perf_counter()
-    return solve_prepared(prepare(instance, graph, slot_of_cabinet, rate_GBps), options, start)
+    return solve_prepared(prepare(design, slot_of_cabinet, rate_GBps), options, start)
 
 
-def provision_nominal(instance: Instance, graph: nx.Graph, options: SolveOptions,
+def provision_nominal(design: "Design", options: SolveOptions,
                       slot_of_cabinet: Sequence[int] | None = None) -> Provisioning:
     """The fabric as the instance describes it (every class at its nominal lanes), with cables and
     switches sized to it: the bill of materials of the published design."""
     start = time.perf_counter()
-    return solve_prepared(prepare(instance, graph, slot_of_cabinet, pin_nominal=True), options, start)
+    return solve_prepared(prepare(design, slot_of_cabinet, pin_nominal=True), options, start)
 
 
-def prepare(instance: Instance, graph: nx.Graph, slot_of_cabinet: Sequence[int] | None = None,
+def prepare(design: "Design", slot_of_cabinet: Sequence[int] | None = None,
             rate_GBps: float | None = None, pin_nominal: bool = False) -> Prepared:
-    """Structure, traffic, demand at target x R (R from the instance's fabric unless given) and bundles."""
-    cabinets = cabinets_of(instance)
-    node_cab = node_cabinets(instance, graph, cabinets)
-    spec = network_spec(instance, graph, node_cab, cabinets)
-    traffic = workload_traffic(instance, spec.levels)
+    """Demand at target x R (R from the instance's fabric unless given), bundles and model inputs
+    on the design's structure and traffic."""
+    instance, cabinets, spec, traffic = design.instance, design.cabinets, design.spec, design.traffic
     rate = reference_rate(spec, traffic) if rate_GBps is None else rate_GBps
     target = instance.workload.target_throughput
     demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
-    bundles = cable_bundles(instance, graph, node_cab, spec, _slots(instance, cabinets, slot_of_cabinet))
+    bundles = cable_bundles(instance, design.graph, design.node_cab, spec,
+                            _slots(instance, cabinets, slot_of_cabinet))
     pinned = tuple(nominal_lanes(spec).items()) if pin_nominal else ()
     inputs = ModelInputs(spec, demand, bundle_groups(bundles), instance.media, pinned)
     source = "the instance's fabric, dimension-ordered routes" if rate_GBps is None else "given"

@@ -55,39 +55,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from topo_opt.errors import InstanceError
-from topo_opt.instance import Instance, parse_layout
+from topo_opt.instance import AXIS_ROLES, AxisRole, Instance, parse_layout
+from topo_opt.netspec import PATTERNS, Level
 
-SCOPES = ("board", "cabinet", "group", "global")
-PATTERNS = ("exchange", "neighbour")
 REDUCTIONS = {"all-reduce": 1.0, "reduce-scatter": 0.5, "all-gather": 0.5, "broadcast": 1.0}
-
-
-@dataclass(frozen=True)
-class AxisRole:
-    collective: str  # a reduction, all-to-all, or p2p
-    buffer: float  # bytes per chip per step relative to the TP buffer
-
-
-AXIS_ROLES: dict[str, AxisRole] = {
-    "tp": AxisRole("all-reduce", 1.0),
-    "sp": AxisRole("all-gather", 0.5),  # assumed: sequence-parallel activations gathered
-    "cp": AxisRole("p2p", 0.25),  # assumed: ring attention passes KV blocks to the neighbour
-    "ep": AxisRole("all-to-all", 0.5),  # assumed: MoE token dispatch and combine
-    "pp": AxisRole("p2p", 0.042),
-    "dp": AxisRole("all-reduce", 0.189),
-}
-
-
-@dataclass(frozen=True)
-class Level:
-    """One dimension of the fabric as traffic sees it; `scope` indexes SCOPES."""
-
-    name: str
-    size: int
-    shape: str  # full-mesh | ring | switch
-    scope: int
-    nested: bool = False  # a switch tier reaching every chip below it (outermost levels only)
-    crossed_always: bool = False  # a product level the nested levels do not bypass
 
 
 @dataclass(frozen=True)
@@ -110,23 +81,6 @@ class Traffic:
     def injection(self) -> float:
         """Bytes a chip sends per unit rate, every level counted once (no detour factors)."""
         return sum(d for _, _, d in self.demand)
-
-
-def route_factor(shape: str, pattern: str, size: int) -> float:
-    """Link-direction load per byte carried on a level's own links (direct routes).
-
-    Ring, exchange: mean shortest-path hops, n^2 / (4 (n - 1)) for even n, (n + 1) / 4 for odd n
-    (every path takes at least that many hops and shortest paths load the links evenly).
-    Full mesh, neighbour (a pipeline chain over a mesh whose lanes are spread evenly over the n - 1
-    peers, two of them the neighbours): 2 - 1 / ceil(n / 2) per byte of the average chip,
-    the exact max-concurrent flow of the chain with direct and detour paths (found by LP for
-    n = 3..13 and checked in the tests). Everything else is one hop.
-    """
-    if shape == "ring" and pattern == "exchange" and size > 2:
-        return size * size / (4 * (size - 1)) if size % 2 == 0 else (size + 1) / 4
-    if shape == "full-mesh" and pattern == "neighbour" and size > 2:
-        return 2 - 1 / ((size + 1) // 2)
-    return 1.0
 
 
 def pattern_on(collective: str, shape: str) -> str:

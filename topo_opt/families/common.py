@@ -59,8 +59,3 @@ def add_switches(graph: nx.Graph, count: int, role: str, **attrs: object) -> lis
     ids = list(range(start, start + count))
     graph.add_nodes_from(ids, kind="switch", role=role, cabinet=-1, board=-1, **attrs)
     return ids
-
-
-def dim_record(shape: str, size: int, bandwidth_GBps: float, latency_ns: float, kind: str) -> dict:
-    return {"shape": shape, "size": size, "bandwidth_GBps": bandwidth_GBps,
-            "latency_ns": latency_ns, "kind": kind}

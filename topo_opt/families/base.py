@@ -1,0 +1,134 @@
+"""What a fabric family is: the `Family` record every family module exports, and the typed
+description (`FabricDesc`) that travels beside a fabric's networkx graph (`Fabric`).
+
+A family module defines, once: its frozen params dataclass, the parameter checks (errors name the
+dotted path of the field), the chip count, the graph builder, the provisioning network spec, its
+edge-kind names, the routing hints the scorer uses (the product dimensions of the fabric, named
+chip groups, translation symmetry) and how its chips pack into cabinets. Nothing outside
+`topo_opt/families/` branches on a family's name: stages ask the registry.
+"""
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+SHAPE_KIND = {"ring": "ring", "full-mesh": "mesh", "switch": "switch"}
+
+
+def zero_ok(**kw: Any) -> Any:
+    """A params field that may be zero (sizes are positive unless marked so)."""
+    return field(metadata={"min": 0}, **kw)
+
+
+def suggest(key: str, allowed: list[str]) -> str:
+    """' (did you mean 'x'?)', else the allowed names: the tail of every unknown-name error."""
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
+
+
+def choice(value: str, allowed: tuple[str, ...], ctx: Any, what: str) -> str:
+    if value not in allowed:
+        raise ctx.fail(f"unknown {what} {value!r}" + suggest(value, list(allowed)))
+    return value
+
+
+def dim_kind(shape: str, d: int) -> str:
+    """Edge kind of dimension d of a product fabric: ring0, mesh1, switch2 (the one naming rule)."""
+    return SHAPE_KIND[shape] + str(d)
+
+
+@dataclass(frozen=True)
+class DimRecord:
+    """One product dimension of a fabric, as the scorer and the bisection closed form see it.
+
+    `axes` are the chip-coordinate axes it spans (one, except a virtual switch over several);
+    `kinds` the edge kinds of its sub-network; a `virtual` dimension (the UB-Mesh LRS) is routed
+    only when a schedule names it.
+    """
+
+    name: str
+    shape: str  # ring | full-mesh | switch
+    size: int
+    bandwidth_GBps: float
+    latency_ns: float
+    axes: tuple[int, ...]
+    kinds: tuple[str, ...]
+    virtual: bool = False
+
+
+@dataclass(frozen=True)
+class FabricDesc:
+    """The typed description of a built fabric (what used to ride in `graph.graph`).
+
+    dims: the product dimensions in routing order (empty when the fabric is not a product: a
+    twisted torus, a dragonfly, an oversubscribed Clos); extras: virtual dimensions; groups: named
+    chip groups as coordinate axes (`board`, `rack`, `pod`); translations: the fabric is a torus
+    whose coordinate translations (twisted where `twisted`) map it onto itself; chip_symmetric:
+    every chip sees the same neighbourhood (hop statistics from one source are exact);
+    bisection_GBps: a closed-form bisection, when the family has one.
+    """
+
+    family: str
+    name: str
+    chips: int
+    params: Any
+    dims: tuple[DimRecord, ...] = ()
+    extras: tuple[DimRecord, ...] = ()
+    groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    variant: str = ""
+    oversubscription: float = 1.0
+    twisted: bool = False
+    translations: bool = False
+    chip_symmetric: bool = False
+    bisection_GBps: float | None = None
+
+    def named_group(self, name: str) -> tuple[int, ...] | None:
+        return dict(self.groups).get(name)
+
+
+@dataclass(frozen=True, eq=False)
+class Fabric:
+    """A built fabric: its typed description and its per-chip graph (see `topo_opt.fabric`)."""
+
+    desc: FabricDesc
+    graph: nx.Graph
+
+    @property
+    def chips(self) -> int:
+        return self.desc.chips
+
+    @property
+    def name(self) -> str:
+        return self.desc.name
+
+
+@dataclass(frozen=True)
+class Family:
+    """One fabric family. Every callable is pure.
+
+    check(params, ctx): raise ctx.at(field).fail(message) on an invalid parameter set.
+    chips(params): chip count without building anything.
+    build(params, chip_lane_GBps, name): the Fabric (graph + description).
+    network_spec(instance, graph, node_cab, cabinets): the provisioning model's view (`netspec`).
+    edge_kinds(params): every edge kind the builder emits (their names are defined here only).
+    cabinets_per_group(params, compute_cabinets): compute cabinets that should sit together.
+    pod_chips(params): chips per pod whose switches stay with the pod's cabinets (0: none).
+    chips_per_cabinet(params): chips a compute cabinet must hold when the family fixes it (0: free).
+    offchip_kinds(params): chip links that do not draw on the chip's own lanes (a host NIC).
+    """
+
+    name: str
+    params: type
+    check: Callable[[Any, Any], None]
+    chips: Callable[[Any], int]
+    build: Callable[[Any, float | None, str], Fabric]
+    network_spec: Callable[..., Any]
+    edge_kinds: Callable[[Any], tuple[str, ...]]
+    cabinets_per_group: Callable[[Any, int], int] = lambda params, compute: compute
+    pod_chips: Callable[[Any], int] = lambda params: 0
+    chips_per_cabinet: Callable[[Any], int] = lambda params: 0
+    offchip_kinds: Callable[[Any], tuple[str, ...]] = lambda params: ()
+    packing: str = "fabric order: chips fill the compute cabinets in chip order"
