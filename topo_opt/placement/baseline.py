@@ -16,7 +16,7 @@ Run bare (the model as one would first write it), or with a placement (the greed
 import numpy as np
 from ortools.sat.python import cp_model
 
-from topo_opt.placement.cpsat import Budget, define_assignment, define_capacity, make_solver, minimise_usd
+from topo_opt.placement.cpsat import Budget, define_assignment, define_capacity, make_solver, minimise_usd, run
 from topo_opt.placement.problem import PlacementProblem, is_feasible, objective_usd
 
 CM = 100
@@ -81,13 +81,12 @@ def whole_model_baseline(problem: PlacementProblem, budget: Budget, hint: np.nda
             model.AddHint(var, value)
     solver = make_solver(budget)
     solver.parameters.interleave_search = False  # CP-SAT's default parallel portfolio: its best shot
-    status = solver.Solve(model)
-    out = {"status": solver.StatusName(status), "objective_usd": None, "bound_usd": None}
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    outcome = run(model, solver)
+    out = {"status": outcome.status, "objective_usd": None, "bound_usd": None}
+    if outcome.found:
         slot_of = np.zeros(problem.n_cabinets, dtype=np.int64)
-        for (c, s), var in x.items():
-            if solver.BooleanValue(var):
-                slot_of[c] = s
+        for c, s in outcome.chosen(x):
+            slot_of[c] = s
         out["objective_usd"] = objective_usd(problem, slot_of) if is_feasible(problem, slot_of) else None
-        out["bound_usd"] = solver.BestObjectiveBound() * unit
+        out["bound_usd"] = outcome.bound * unit
     return out

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd
+from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd, run
 from topo_opt.placement.problem import PlacementProblem, median_saving_usd, problem_from_parts
 from topo_opt.placement.search import anneal, step_time_s
 from topo_opt.units import scale_int
@@ -162,18 +162,15 @@ def block_placement(problem: PlacementProblem, budget: Budget, template_s: float
         return None
     model, a, y = _block_model(problem, members, loose, options)
     _hint(model, problem, options, a, y, loose)
-    solver = make_solver(budget)
-    status = solver.Solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    outcome = run(model, make_solver(budget))
+    if not outcome.found:
         return None
     slot_of = np.full(problem.n_cabinets, -1, dtype=np.int64)
     for g, m in enumerate(members):
-        for o, (slots, _, _) in enumerate(options[g]):
-            if solver.BooleanValue(a[g][o]):
-                slot_of[m] = slots
-    for (i, s), var in y.items():
-        if solver.BooleanValue(var):
-            slot_of[i] = s
+        for o in outcome.chosen(dict(enumerate(a[g]))):
+            slot_of[m] = options[g][o][0]
+    for i, s in outcome.chosen(y):
+        slot_of[i] = s
     return slot_of
 
 

@@ -75,19 +75,35 @@ def solve_window(
     for c in cabinets:
         if (int(c), int(slot_of[c])) in window.x:
             window.model.AddHint(window.x[int(c), int(slot_of[c])], 1)
-    solver = make_solver(budget)
-    status = solver.Solve(window.model)
+    outcome = run(window.model, make_solver(budget))
     out = slot_of.copy()
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for (c, s), var in window.x.items():
-            if solver.BooleanValue(var):
-                out[c] = s
-    bound = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        bound = solver.BestObjectiveBound() * window.unit_usd + window.constant_usd
-    return WindowResult(
-        solver.StatusName(status), out, objective_usd(problem, out), bound, window.exact_costs
-    )
+    for c, s in outcome.chosen(window.x):
+        out[c] = s
+    bound = None if outcome.bound is None else outcome.bound * window.unit_usd + window.constant_usd
+    return WindowResult(outcome.status, out, objective_usd(problem, out), bound, window.exact_costs)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one CP-SAT solve returned, read the same way at every site."""
+
+    status: str  # CP-SAT status name, as reported
+    found: bool  # OPTIMAL or FEASIBLE: a solution can be read
+    solver: cp_model.CpSolver
+
+    def chosen(self, x: dict) -> list:
+        """The keys of the boolean variables set to true (empty when nothing was found)."""
+        return [key for key, var in x.items() if self.solver.BooleanValue(var)] if self.found else []
+
+    @property
+    def bound(self) -> float | None:
+        return self.solver.BestObjectiveBound() if self.found else None
+
+
+def run(model: cp_model.CpModel, solver: cp_model.CpSolver) -> Outcome:
+    """Build -> solve -> extract: every CP-SAT site solves through here."""
+    status = solver.Solve(model)
+    return Outcome(solver.StatusName(status), status in (cp_model.OPTIMAL, cp_model.FEASIBLE), solver)
 
 
 def make_solver(budget: Budget) -> cp_model.CpSolver:

@@ -22,10 +22,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from topo_opt.errors import InfeasibleError, SolverError
+from topo_opt.placement.cpsat import W_PER_KW, Outcome, run
 from topo_opt.placement.problem import COOLING_KINDS, PlacementProblem
 from topo_opt.units import scale_int
-
-W_PER_KW = 1000  # CP-SAT works in whole watts
 
 
 def check_feasible(problem: PlacementProblem, source: str, time_limit_s: float = 10.0) -> np.ndarray:
@@ -41,10 +40,11 @@ def check_feasible(problem: PlacementProblem, source: str, time_limit_s: float =
         counts.model.Add(sum(w * v for w, v in terms) <= cap).OnlyEnforceIf(lit)
         counts.model.AddAssumption(lit)
         literals[lit.Index()] = name
-    status, solver = _solve(counts.model, time_limit_s)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    outcome = _solve(counts.model, time_limit_s)
+    solver = outcome.solver
+    if outcome.found:
         return np.array([[solver.Value(v) for v in row] for row in counts.n])
-    if status != cp_model.INFEASIBLE:
+    if outcome.status != "INFEASIBLE":
         raise SolverError(
             f"{source}: feasibility check ran out of time ({time_limit_s:g} s) without an answer"
         )
@@ -74,11 +74,11 @@ def _least_excess(
             slacks.append(extra)
         relaxed.model.Add(sum(w * v for w, v in terms) <= cap + extra)
     relaxed.model.Minimize(sum(slacks))
-    status, solver = _solve(relaxed.model, time_limit_s)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    outcome = _solve(relaxed.model, time_limit_s)
+    if not outcome.found:
         return "an amount the solver did not find in time"
-    return f"{solver.ObjectiveValue() / W_PER_KW:,.1f} kW in total" + (
-        "" if status == cp_model.OPTIMAL else " or less"
+    return f"{outcome.solver.ObjectiveValue() / W_PER_KW:,.1f} kW in total" + (
+        "" if outcome.status == "OPTIMAL" else " or less"
     )
 
 
@@ -208,8 +208,8 @@ def _count_model(problem: PlacementProblem, types: np.ndarray, kinds: list[tuple
     return _CountModel(model, n, limits)
 
 
-def _solve(model: cp_model.CpModel, time_limit_s: float) -> tuple[int, cp_model.CpSolver]:
+def _solve(model: cp_model.CpModel, time_limit_s: float) -> Outcome:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1  # assumptions and their core need the single-thread search
-    return solver.Solve(model), solver
+    return run(model, solver)
