@@ -174,3 +174,13 @@ def test_atlas950_within_time_beats_greedy_and_verifies():
         result.report.objective
     )
     json.dumps(d)
+
+
+def test_cabinets_without_bundles_between_them_make_an_empty_cost_table(tmp_path):
+    """A group whose cabinets meet only through switches elsewhere has no bundles: zero rows, one
+    cost column per medium tier plus the forbidden one (once a reshape error deep in the templates)."""
+    inst = read_instance(write_instance(tmp_path, small()))
+    problem = build_problem(derive(inst))
+    empty = problem_from_parts(inst.name, inst.floor, problem.cabinets, inst.media, {})
+    assert empty.cables.shape == (0, len(empty.tier_media))
+    assert objective_usd(empty, np.arange(empty.n_cabinets)) == 0.0

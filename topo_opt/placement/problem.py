@@ -159,7 +159,9 @@ def cables_needed(bandwidth_GBps: float | np.ndarray, medium: MediumType) -> np.
 
 
 def _tier_costs(bandwidth: np.ndarray, tier_media: tuple[MediumType, ...]) -> tuple[np.ndarray, np.ndarray]:
-    cables = np.stack([cables_needed(bandwidth, m) for m in tier_media], axis=1).reshape(len(bandwidth), -1)
+    # reshape with an explicit width: a group whose cabinets share no bundle has zero rows
+    cables = np.stack([cables_needed(bandwidth, m) for m in tier_media], axis=1).reshape(
+        len(bandwidth), len(tier_media))
     cost = cables * np.array([m.cost_usd for m in tier_media], dtype=float)
     dearest = cost.max(axis=1, keepdims=True) if cost.size else np.zeros((len(bandwidth), 1))
     return cables, np.concatenate([cost, FORBIDDEN_FACTOR * np.maximum(dearest, 1.0)], axis=1)
