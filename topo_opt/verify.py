@@ -260,8 +260,8 @@ def _graph_violations(design: Design, plan: dict) -> list[str]:
     - switch ports: per tier (switches of that role), the ports their links take toward their
       own and lower tiers (bandwidth / the catalog switch's port speed) <= switches x ports per
       switch; every inter-cabinet link bundle of the graph is cabled in the plan;
-    - cuts: for each chip, compute cabinet, cabinet group and named chip group (board, rack,
-      pod), the workload's demand across the cut <= the provisioned links crossing it (and, for
+    - cuts: for each chip, compute cabinet, cabinet group, named chip group (board, rack, pod)
+      and each half of every even product dimension (coordinate < size / 2), the workload's demand across the cut <= the provisioned links crossing it (and, for
       a cabinet, the cables leaving it). The demand is a lower bound any algorithm must move, per
       group of a layout axis with k of its g chips inside: all-reduce B each way (each side must
       learn the other's partial sum), reduce-scatter k B / g in and (g - k) B / g out,
@@ -376,7 +376,8 @@ def _cable_capacity_by_cabinet(inst: Instance, bundles: list[dict], n_cabinets: 
 
 def _partitions(design: Design, chips: int, cable_GBps: np.ndarray):
     """(what, chip labels, node labels, cable capacity per label or None) for each family of cuts.
-    Node labels put switches outside every chip group (-1) except for cabinets, which own theirs."""
+    Node labels put switches outside every chip group (-1) except for cabinets, which own theirs:
+    a switch's links then all count as crossing, which can only overstate a cut's capacity."""
     n = design.graph.number_of_nodes()
     yield "chip", np.arange(chips), np.concatenate([np.arange(chips), np.full(n - chips, -1)]), None
     compute = np.array([c.kind == "compute" for c in design.cabinets])
@@ -387,6 +388,11 @@ def _partitions(design: Design, chips: int, cable_GBps: np.ndarray):
     if len(set(group.tolist())) > 1:
         yield "cabinet group", group[cab[:chips]], group[cab], None
     coords = np.array([design.graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
+    for dim in design.fabric.desc.dims:
+        if len(dim.axes) == 1 and dim.size % 2 == 0:
+            labels = (coords[:, dim.axes[0]] >= dim.size // 2).astype(np.int64)
+            node_labels = np.concatenate([labels, np.full(n - chips, -1)])
+            yield f"half of dimension {dim.name}, side", labels, node_labels, None
     for name, axes in design.fabric.desc.groups:
         others = [a for a in range(coords.shape[1]) if a not in axes]
         if not others:
