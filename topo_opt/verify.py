@@ -258,11 +258,12 @@ def _graph_violations(design: Design, plan: dict) -> list[str]:
 
     - chip lanes: the bandwidth on a chip's own links (not host NICs) <= its interconnect_GBps;
     - switch ports: per tier (switches of that role), the ports their links take toward their
-      own and lower tiers (bandwidth / the catalog switch's port speed) <= switches x ports per
+      own and lower tiers (bandwidth / the port speed of the part the plan buys) <= switches x ports per
       switch; every inter-cabinet link bundle of the graph is cabled in the plan;
     - cuts: for each chip, compute cabinet, cabinet group, named chip group (board, rack, pod)
-      and each half of every even product dimension (coordinate < size / 2), the workload's demand across the cut <= the provisioned links crossing it (and, for
-      a cabinet, the cables leaving it). The demand is a lower bound any algorithm must move, per
+      and each half of every even product dimension (coordinate < size / 2), the workload's
+      demand across the cut <= the provisioned links crossing it (and, for a cabinet, the cables
+      leaving it). The demand is a lower bound any algorithm must move, per
       group of a layout axis with k of its g chips inside: all-reduce B each way (each side must
       learn the other's partial sum), reduce-scatter k B / g in and (g - k) B / g out,
       all-gather the reverse, all-to-all k (g - k) B / g each way, p2p half of g B / (g - 1) per
@@ -341,7 +342,7 @@ def _switch_port_violations(graph: nx.Graph, u, v, bw_plan, switches: list[dict]
     rank = np.array([_TIER_RANK.get(r, 0) for r in role])
     out = []
     for tier in switches:
-        port_GBps = SWITCHES[tier["type"]].port_GBps
+        port_GBps = tier.get("port_GBps") or SWITCHES[tier["type"]].port_GBps
         need = 0.0
         for a, b in ((u, v), (v, u)):  # the tier's switch at end a, the other end b
             mine = (role[a] == tier["tier"]) & (rank[b] <= rank[a])

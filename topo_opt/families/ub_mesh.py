@@ -212,7 +212,9 @@ def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets:
             routes += [Route("pod", pat, "hrs", (("uplink", 1.0),)) for pat in PATTERNS if via_hrs]
         elif lv.name in have:
             routes += direct_routes(lv, *via_hrs)
-    hrs = dataclasses.replace(SWITCHES["ub-hrs"], radix=p.hrs_radix_lanes)
+    # UB switches run at the NPU's lane rate (the catalog's parts are the 950 generation's: for
+    # a faster NPU lane this is an assumption, stated in the notes)
+    hrs = dataclasses.replace(SWITCHES["ub-hrs"], radix=p.hrs_radix_lanes, port_GBps=lane)
     tiers = []
     if "uplink" in names:
         tiers.append(SwitchTier("hrs-leaf", hrs, p.pods, p.hrs_radix_lanes // 2,
@@ -220,13 +222,15 @@ def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets:
         if p.pods > 1:
             tiers.append(SwitchTier("hrs-spine", hrs, 1, p.hrs_radix_lanes, (("uplink", float(p.chips)),)))
     if "lrs" in names:
-        lrs = SWITCHES["ub-lrs"]
+        lrs = dataclasses.replace(SWITCHES["ub-lrs"], port_GBps=lane)
         tiers.append(SwitchTier("lrs", lrs, p.chips // p.rack_npus, lrs.radix,
                                 (("lrs", float(p.rack_npus + p.spare_npus)),)))
+    catalog_GBps = SWITCHES["ub-hrs"].port_GBps
+    notes = () if abs(lane - catalog_GBps) < 1e-9 else (
+        f"UB switches priced as the catalog's parts with ports at the NPU's lane rate, {lane:.2f} GB/s "
+        f"(catalog: {catalog_GBps:.2f}; assumed)",)
     return NetworkSpec("ub-mesh", p.chips, levels, classes, tuple(resources), tuple(routes), tuple(tiers),
-                       float(p.lanes_total))
-
-
+                       float(p.lanes_total), notes)
 
 
 # Lane bandwidth when an instance names no chip: the Ascend 950's 2 TB/s over x72.

@@ -163,7 +163,8 @@ def solve_prepared(prep: Prepared, options: SolveOptions, start: float | None = 
         "switches": [{"tier": t.name, "type": t.switch.name, "high_radix": t.switch.high_radix,
                       "units": t.units, "per_unit": plan.switches[t.name],
                       "count": t.units * plan.switches[t.name],
-                      "ports_per_switch": t.ports_per_switch} for t in spec.tiers],
+                      "ports_per_switch": t.ports_per_switch, "port_GBps": t.switch.port_GBps}
+                     for t in spec.tiers],
         "bundles": _inter_bundles(spec, bundles, cables, plan.lanes),
         "intra_cabinet": _intra_summary(spec, bundles, cables, plan.lanes),
         "bom": bill_of_materials(instance, spec, prep.cabinets, bundles, cables, plan.lanes, plan.switches),
