@@ -41,6 +41,19 @@ def read_instance(path: str | os.PathLike) -> Instance:
     return instance_from_mapping(raw, file)
 
 
+def read_yaml(path: str | os.PathLike) -> Any:
+    """A YAML document (a failure scenario); unreadable or malformed files become InstanceError."""
+    file = str(path)
+    try:
+        return yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InstanceError(file, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError(file, "", f"cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise InstanceError(file, "", f"malformed YAML: {str(exc).splitlines()[0]}") from None
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

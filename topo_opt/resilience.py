@@ -17,7 +17,8 @@ capacity is divided by the worst load factor r among its edges after rerouting:
   the other k - 2 peers, r = 1 + f / (k - 2) with f lost edges at the worse end, one hop more;
 - a ring loses an edge: each direction's traffic goes the other way round, r = 1 + min/max of the
   two directions' loads (1 for a one-way ring schedule, 2 for a two-way one), k - 2 hops more;
-- a chip loses its only link into a switch dimension (or the LRS): a peer relays it, r = 2;
+- a chip loses its only link into a switch dimension (or the LRS): its peers in the largest
+  mesh or ring dimension (m of them) relay its share, r = 1 + 1/m (r = 2 with none);
 - an edge between switches: ECMP spreads its lost units over the same-kind edges of the switch,
   r = U / (U - k) with U units there and k lost;
 - a spare chip sends everything through its one LRS link of B_lrs: the collective takes at least
@@ -272,6 +273,8 @@ def perturb(space: FailureSpace, f: Failures) -> Perturbation:
         for n in (int(space.u[e]), int(space.v[e])):
             full_at[key(n, int(space.cls[e]))] = full_at.get(key(n, int(space.cls[e])), 0) + 1
     lost_at = _end_sums(space.end_keys, space.between_switches, lost, len(space.units_at))
+    relay = max([k - 1 for k, sh in zip(space.class_size, space.class_shape, strict=True)
+                 if sh in ("full-mesh", "ring") and k > 1], default=1)
     for e in hit.tolist():
         c, n, k = int(space.cls[e]), int(space.units[e]), int(lost[e])
         a, b = int(space.u[e]), int(space.v[e])
@@ -289,7 +292,7 @@ def perturb(space: FailureSpace, f: Failures) -> Perturbation:
             r = 1.0  # the schedule's two directions decide (`_ring_factor`)
             add = (size - 2) * space.class_hop_ns[c]
         else:
-            r, add = 2.0, space.class_hop_ns[c]
+            r, add = 1 + 1 / relay, space.class_hop_ns[c]
         if r > factor[c] or (not culprit[c] and (r > 1 or add > 0)):
             factor[c] = max(factor[c], r)
             culprit[c] = f"{links.kind[2 * e]} link {a}-{b} ({k} of {n} units)"
@@ -635,3 +638,59 @@ def availability(inventory: dict, space: FailureSpace, rel: Reliability) -> dict
 def cable_GBps(instance: Instance) -> float:
     """The bandwidth of one physical link: the widest medium the instance lists."""
     return max((m.bandwidth_GBps for m in instance.media), default=_DEFAULT_CABLE_GBPS)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def resilience_report(instance: Instance, graph: nx.Graph, bom: dict | None, counts: dict[str, int] | None,
+                      scenario: dict | None, trials: int, seed: int, collectives: Sequence[str],
+                      sizes: Sequence[int], scenario_file: str = "") -> dict:
+    """Availability of the design and the distribution of its collectives' times under failures."""
+    p = plan(graph, collectives, sizes, cable_GBps=cable_GBps(instance))
+    rel = instance.reliability
+    inventory = inventory_from_bom(bom, p.space, rel) if bom else inventory_from_graph(graph, p.space, rel)
+    named = named_failures(p.space, scenario, scenario_file) if scenario is not None else None
+    result = run_trials(p, counts, trials, seed, named)
+    return {
+        "instance": instance.name,
+        "failures": {"scenario": scenario_file} if named is not None else {
+            k: {"count": counts.get(k, 0), "of": p.space.population(k)} for k in FAIL_KINDS},
+        "seed": seed,
+        "method": "perturbation of the symmetric solution (see topo_opt.resilience)",
+        "availability": _finite(availability(inventory, p.space, rel)),
+        **result,
+    }
+
+
+def _finite(value):
+    """inf (no failures of a kind) as None, so the JSON stays standard."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def format_resilience(report: dict) -> str:
+    a = report["availability"]
+    fail = report["failures"]
+    what = (f"scenario {fail['scenario']}" if "scenario" in fail else
+            ", ".join(f"{k} {v['count']:,} of {v['of']:,}" for k, v in fail.items() if v["count"]) or "nothing")
+    hours = lambda h: "never" if h is None else f"{h:,.1f} h"  # noqa: E731
+    lines = [
+        f"{report['instance']}: {report['trials']} trial(s), failed {what}, seed {report['seed']}",
+        f"  fabric failure rate {a['fabric_rate_per_h']:.4g}/h (MTBF {hours(a['fabric_mtbf_h'])}, "
+        f"network availability {a['fabric_availability']:.2%} at MTTR {a['reliability']['mttr_h']} h)",
+        f"  job: MTBF of stopping events {hours(a['job_stop_mtbf_h'])}, of interruptions "
+        f"{hours(a['job_interrupt_mtbf_h'])}; availability {a['availability']:.3%}",
+        f"  counts from {a['inventory']['source']}",
+        "  collective      algorithm     size        intact      median eff  min eff  stopped  worst cause",
+    ]
+    for r in report["records"]:
+        eff = r["efficiency"]
+        med = "-" if eff["median"] is None else f"{eff['median']:.3f}"
+        low = "-" if eff["min"] is None else f"{eff['min']:.3f}"
+        lines.append(f"  {r['collective']:<15} {r['algorithm']:<13} {r['size_bytes']:>11,} "
+                     f"{r['intact_time_s'] * 1e3:9.4f} ms  {med:>10}  {low:>7}  {r['stopped_trials']:>7}  "
+                     f"{r['worst']['cause']}")
+    return "\n".join(lines)
