@@ -36,7 +36,6 @@ from topo_opt.placement import place
 from topo_opt.plots import placement_figure
 from topo_opt.provisioning import provision
 from topo_opt.provisioning.text import format_provisioning
-from topo_opt.resilience import cable_GBps, failure_space, format_resilience, parse_fail_spec, resilience_report
 from topo_opt.report import (
     format_placement,
     format_scores,
@@ -46,6 +45,7 @@ from topo_opt.report import (
     report_figures,
     report_html,
 )
+from topo_opt.resilience import cable_GBps, failure_space, format_resilience, parse_fail_spec, resilience_report
 from topo_opt.solution import SolveOptions
 from topo_opt.units import parse_size_bytes
 from topo_opt.verify import verify_provisioning
