@@ -141,7 +141,7 @@ def test_availability_closed_form() -> None:
     space = R.failure_space(graph)
     rel = Reliability(mttr_h=2.0, detection_s=36.0, migration_s=360.0)
     inv = R.inventory_from_graph(graph, space, rel)
-    a = R.availability(inv, space, rel)
+    a = R.availability(inv, R.spare_groups(space), rel)
     lam = FAILURE_RATES["chip"].per_hour
     g = 16
     second = g * lam * (g - 1) * lam * 2.0
@@ -150,7 +150,7 @@ def test_availability_closed_form() -> None:
     down = g * lam * (0.01 + 0.1) + stop * (0.01 + 2.0) + a["fabric_rate_per_h"] * 0.01
     assert a["availability"] == pytest.approx(1 / (1 + down))
     assert inv["boards"] == 4 and inv["low-radix-switch"] == 1
-    links_stop = R.availability(inv, space, dataclasses.replace(rel, links_stop_job=True))
+    links_stop = R.availability(inv, R.spare_groups(space), dataclasses.replace(rel, links_stop_job=True))
     assert links_stop["job_stop_mtbf_h"] < a["job_stop_mtbf_h"]
 
 
@@ -183,3 +183,21 @@ def test_reliability_section_is_parsed_and_checked() -> None:
         instance_from_mapping({**base, "reliability": {"mttr_h": 0}}, "r.yaml")
     with pytest.raises(InstanceError, match="reliability.mtr_h: unknown field"):
         instance_from_mapping({**base, "reliability": {"mtr_h": 1}}, "r.yaml")
+
+
+def test_compare_availability_matches_the_graph_count(instance_path) -> None:
+    """`compare` reads availability off the result file alone (spares spread over the chip
+    cabinets); the same BOM with the spares counted on the fabric graph gives the same figures."""
+    from topo_opt.compare import design_metrics
+    from topo_opt.io import read_json
+
+    result = read_json(str(instance_path("atlas950-superpod")).replace("instances", "results").replace(".yaml", ".json"))
+    inst = read_instance(instance_path("atlas950-superpod"))
+    space = R.failure_space(build_fabric(inst), R.cable_GBps(inst))
+    inv = R.inventory_from_bom(result["provisioning"]["bom"], space, inst.reliability)
+    a = R.availability(inv, R.spare_groups(space), inst.reliability)
+    m = design_metrics(result)
+    assert m["job_stop_mtbf_h"] == pytest.approx(a["job_stop_mtbf_h"])
+    assert m["job_availability"] == pytest.approx(a["availability"])
+    assert m["network_availability"] == pytest.approx(a["fabric_availability"])
+    assert R.spare_groups(space) == [(64, 1)] * 128

@@ -546,18 +546,8 @@ def _stats(x: np.ndarray) -> dict:
 
 def inventory_from_bom(bom: dict, space: FailureSpace, rel: Reliability) -> dict:
     """Component counts from a result file's provisioning bill of materials."""
-    cables = bom.get("cables_by_medium", {})
-    switches = bom.get("switches", {})
-    return {
-        "chips": int(bom.get("chips", space.chips)),
-        "boards": _boards(space, rel),
-        "optical-module": int(bom.get("optical_modules", 0)),
-        "aec": int(sum(n for m, n in cables.items() if m.startswith("aec"))),
-        "dac": int(sum(n for m, n in cables.items() if m.startswith("dac"))),
-        "switch": int(sum(n for t, n in switches.items() if SWITCHES.get(t) is None or SWITCHES[t].high_radix)),
-        "low-radix-switch": int(sum(n for t, n in switches.items() if t in SWITCHES and not SWITCHES[t].high_radix)),
-        "source": "the result file's bill of materials",
-    }
+    return {"chips": int(bom.get("chips", space.chips)), "boards": _boards(space, rel), **_bom_counts(bom),
+            "source": "the result file's bill of materials"}
 
 
 def inventory_from_graph(graph: nx.Graph, space: FailureSpace, rel: Reliability) -> dict:
@@ -582,6 +572,32 @@ def inventory_from_graph(graph: nx.Graph, space: FailureSpace, rel: Reliability)
     }
 
 
+def availability_from_result(result: dict, rel: Reliability = Reliability()) -> dict | None:
+    """Availability from a result file alone (its BOM and fabric summary; spares spread evenly over
+    the chip cabinets), or None when it has no bill of materials."""
+    bom = (result.get("provisioning") or {}).get("bom")
+    fabric = result.get("fabric") or {}
+    if not isinstance(bom, dict) or "chips" not in bom:
+        return None
+    chips, spares, cabinets = int(bom["chips"]), int(fabric.get("spare_chips", 0)), int(fabric.get("chip_cabinets", 0))
+    groups = [(chips // cabinets, spares // cabinets)] * cabinets if spares and cabinets else []
+    inventory = _bom_counts(bom) | {"chips": chips, "boards": math.ceil(chips / rel.chips_per_board),
+                                     "source": "the result file's bill of materials"}
+    return _finite(availability(inventory, groups, rel))
+
+
+def _bom_counts(bom: dict) -> dict:
+    cables = bom.get("cables_by_medium", {})
+    switches = bom.get("switches", {})
+    return {
+        "optical-module": int(bom.get("optical_modules", 0)),
+        "aec": int(sum(n for m, n in cables.items() if m.startswith("aec"))),
+        "dac": int(sum(n for m, n in cables.items() if m.startswith("dac"))),
+        "switch": int(sum(n for t, n in switches.items() if SWITCHES.get(t) is None or SWITCHES[t].high_radix)),
+        "low-radix-switch": int(sum(n for t, n in switches.items() if t in SWITCHES and not SWITCHES[t].high_radix)),
+    }
+
+
 def _boards(space: FailureSpace, rel: Reliability) -> int:
     boards = {space.net.graph.nodes[c].get("board", -1) for c in range(space.chips)}
     boards.discard(-1)
@@ -591,9 +607,13 @@ def _boards(space: FailureSpace, rel: Reliability) -> int:
 _NETWORK = ("optical-module", "aec", "dac", "switch", "low-radix-switch")
 
 
-def availability(inventory: dict, space: FailureSpace, rel: Reliability) -> dict:
+def spare_groups(space: FailureSpace) -> list[tuple[int, int]]:
+    """(chips, spares) of every cabinet that holds spares."""
+    return [(int((space.cabinet == cab).sum()), len(s)) for cab, s in sorted(space.spares.items()) if s]
+
+
+def availability(inventory: dict, spare_groups: list[tuple[int, int]], rel: Reliability) -> dict:
     """Failure rates per component class, what each does to the job, MTBF and availability."""
-    spare_groups = [(int((space.cabinet == cab).sum()), len(s)) for cab, s in space.spares.items() if s]
     spared_chips = sum(g for g, _ in spare_groups)
     lam_chip = FAILURE_RATES["chip"].per_hour
     detect_h = rel.detection_s / 3600
@@ -657,7 +677,7 @@ def resilience_report(instance: Instance, graph: nx.Graph, bom: dict | None, cou
             k: {"count": counts.get(k, 0), "of": p.space.population(k)} for k in FAIL_KINDS},
         "seed": seed,
         "method": "perturbation of the symmetric solution (see topo_opt.resilience)",
-        "availability": _finite(availability(inventory, p.space, rel)),
+        "availability": _finite(availability(inventory, spare_groups(p.space), rel)),
         **result,
     }
 
