@@ -20,7 +20,7 @@ capacity is divided by the worst load factor r among its edges after rerouting:
 - a chip loses its only link into a switch dimension (or the LRS): its peers in the largest
   mesh or ring dimension (m of them) relay its share, r = 1 + 1/m (r = 2 with none);
 - an edge between switches: ECMP spreads its lost units over the same-kind edges of the switch,
-  r = U / (U - k) with U units there and k lost;
+  r = U / (U - k) with U units there and k lost (a switch cut off from the tier: as a lost chip link);
 - a spare chip sends everything through its one LRS link of B_lrs: the collective takes at least
   bytes sent per chip / B_lrs plus two LRS hops per step.
 
@@ -281,7 +281,7 @@ def perturb(space: FailureSpace, f: Failures) -> Perturbation:
         shape, size = space.class_shape[c], space.class_size[c]
         add = 0.0
         if a >= chips and b >= chips:
-            r = max(_ecmp(space.units_at[x], lost_at[x]) for x in space.end_keys[:, e])
+            r = max(_ecmp(space.units_at[x], lost_at[x], relay) for x in space.end_keys[:, e])
         elif k < n:
             r = n / (n - k)
         elif shape == "full-mesh" and size >= 3:
@@ -302,7 +302,8 @@ def perturb(space: FailureSpace, f: Failures) -> Perturbation:
         failed = [int(c) for c in f.chips if space.cabinet[c] == cab]
         free = _working_spares(space, cab, full)
         if len(failed) > len(free):
-            stopped = stopped or f"chip {failed[len(free)]} failed with no free spare in its cabinet ({cab})"
+            where = f"in its cabinet ({cab})" if cab >= 0 and cab in space.spares else "(the fabric has no spares)"
+            stopped = stopped or f"chip {failed[len(free)]} failed with no free spare {where}"
             continue
         used += failed
         e = [int(x) for x in _edges_of(space, free[0])]
@@ -328,9 +329,10 @@ def _disconnected(space: FailureSpace, full: np.ndarray) -> str:
     return f"the fabric splits: chip {int(apart[0])} cannot reach chip 0" if apart.size else ""
 
 
-def _ecmp(total: float, lost: float) -> float:
-    """Load factor on a switch's surviving same-kind links when ECMP spreads the lost units' share."""
-    return total / (total - lost) if lost < total else 2.0
+def _ecmp(total: float, lost: float, relay: int) -> float:
+    """Load factor on a switch's surviving same-kind links when ECMP spreads the lost units' share;
+    a switch cut off from that tier leaves its chips to be relayed by their peers."""
+    return total / (total - lost) if lost < total else 1 + 1 / relay
 
 
 def _edges_of(space: FailureSpace, node: int) -> np.ndarray:
@@ -489,16 +491,28 @@ def degraded_graph(space: FailureSpace, f: Failures, graph: nx.Graph) -> nx.Grap
 
 
 def exact_times(space: FailureSpace, f: Failures, graph: nx.Graph, records: Sequence[dict],
-                model: str = "flow") -> tuple[np.ndarray, np.ndarray]:
+                model: str = "flow", brute_force: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(intact, degraded) times of each record's algorithm, every flow routed over shortest paths
-    of the intact and of the degraded graph: full per-chip rescoring, for small fabrics."""
+    of the intact and of the degraded graph: full per-chip rescoring, for small fabrics. With
+    `brute_force`, every flow is routed on its own with networkx and timed by progressive filling."""
     g = degraded_graph(space, f, graph)
     intact, degraded = [], []
     for r in records:
+        if brute_force:
+            intact.append(_brute_time(graph, r, model))
+            degraded.append(_brute_time(g, r, model))
+            continue
         args = ([r["collective"]], [r["size_bytes"]], [r["algorithm"]], model, None, "shortest")
         intact.append(score_fabric(graph, *args)[0]["time_s"])
         degraded.append(score_fabric(g, *args)[0]["time_s"])
     return np.array(intact), np.array(degraded)
+
+
+def _brute_time(graph: nx.Graph, record: dict, model: str) -> float:
+    net = network(graph)
+    grp = make_groups(net, None)
+    schedule = build_schedule(record["collective"], record["algorithm"], grp.shape, record["size_bytes"])
+    return Evaluator(net, grp, model, "shortest", brute_force=True).run(schedule).time_s
 
 
 # --- trials -------------------------------------------------------------------------------------
