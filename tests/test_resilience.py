@@ -169,6 +169,12 @@ def test_cli_json_and_errors(instance_path, tmp_path) -> None:
                                 "--scenario", str(scenario)])
     assert both.exit_code == 2 and both.output.startswith("error: ")
     assert runner.invoke(main, ["resilience", instance_path("ring16"), "--fail", "cables=1"]).exit_code == 2
+    for spec in ("links=nan%", "links=-1", "links=1.5", "chips=17"):
+        out = runner.invoke(main, ["resilience", instance_path("ring16"), "--fail", spec])
+        assert out.exit_code == 2 and out.output.startswith("error: --fail: "), (spec, out.output)
+    scenario.write_text("links: [[0, 1]\n")
+    broken = runner.invoke(main, ["resilience", instance_path("ring16"), "--scenario", str(scenario)])
+    assert broken.exit_code == 2 and "malformed YAML" in broken.output and "Traceback" not in broken.output
 
 
 def test_reliability_section_is_parsed_and_checked() -> None:

@@ -327,7 +327,7 @@ def resilience(target: str, fail: str | None, scenario: str | None, trials: int,
     except ValueError as exc:
         raise InstanceError(target, "--size", str(exc)) from None
     graph = build_fabric(inst)
-    named = read_yaml(scenario) if scenario else None
+    named = read_yaml(scenario, "a scenario file") if scenario else None
     counts = None if scenario else parse_fail_spec(fail or "links=1", failure_space(graph, cable_GBps(inst)))
     try:
         report_data = resilience_report(inst, graph, bom, counts, named, trials, seed,
