@@ -586,9 +586,10 @@ def inventory_from_graph(graph: nx.Graph, space: FailureSpace, rel: Reliability)
     }
 
 
-def availability_from_result(result: dict, rel: Reliability = Reliability()) -> dict | None:
+def availability_from_result(result: dict, rel: Reliability | None = None) -> dict | None:
     """Availability from a result file alone (its BOM and fabric summary; spares spread evenly over
-    the chip cabinets), or None when it has no bill of materials."""
+    the chip cabinets), or None when it has no bill of materials. `rel` defaults to `Reliability()`."""
+    rel = rel or Reliability()
     bom = (result.get("provisioning") or {}).get("bom")
     fabric = result.get("fabric") or {}
     if not isinstance(bom, dict) or "chips" not in bom:
