@@ -256,6 +256,8 @@ class Perturbation:
 
 
 def perturb(space: FailureSpace, f: Failures) -> Perturbation:
+    """The load factors of one trial's failures (the rules of the module docstring), the spares
+    taken, and whether the job stops."""
     nclass = len(space.class_names)
     factor, extra = np.ones(nclass), np.zeros(nclass)
     culprit = [""] * nclass
@@ -289,7 +291,7 @@ def perturb(space: FailureSpace, f: Failures) -> Perturbation:
             add = space.class_hop_ns[c]
         elif shape == "ring" and size >= 3:
             ring_full[c] += 1
-            r = 1.0  # the schedule's two directions decide (`_ring_factor`)
+            r = 1.0  # set per record from the schedule's two directions (`degraded_times`)
             add = (size - 2) * space.class_hop_ns[c]
         else:
             r, add = 1 + 1 / relay, space.class_hop_ns[c]
@@ -365,10 +367,10 @@ def plan(graph: nx.Graph, collectives: Sequence[str], sizes: Sequence[int], algo
          cable_GBps: float = _DEFAULT_CABLE_GBPS) -> Plan:
     """Score the intact fabric (`score_fabric`) and keep each record's schedule and link loads."""
     space = failure_space(graph, cable_GBps)
-    records = score_fabric(graph, collectives, sizes, algorithms, model, groups, routing)
+    records = _score(graph, collectives, sizes, algorithms, model, groups, routing)
     net = space.net
     grp = make_groups(net, groups)
-    ev = Evaluator(net, grp, model, routing)
+    ev = _evaluator(net, grp, model, routing)
     schedules, injected, ratio, uses = [], [], [], []
     links = net.links
     edge_cls = np.repeat(space.cls, 2)
@@ -432,7 +434,7 @@ def degraded_times(p: Plan, pert: Perturbation) -> tuple[np.ndarray, list[str]]:
         factor = np.where(p.uses[i], np.maximum(pert.factor, ring), 1.0)
         key = factor.tobytes()
         if key not in cache:
-            cache[key] = Evaluator(_scaled(p.space, factor), p.groups, p.model, p.routing)
+            cache[key] = _evaluator(_scaled(p.space, factor), p.groups, p.model, p.routing)
         timing = cache[key].run(schedule)
         extra_ns = np.where(p.uses[i], pert.extra_ns, 0.0)
         t = timing.time_s + float(extra_ns.max(initial=0.0)) * 1e-9 * timing.steps
@@ -503,8 +505,8 @@ def exact_times(space: FailureSpace, f: Failures, graph: nx.Graph, records: Sequ
             degraded.append(_brute_time(g, r, model))
             continue
         args = ([r["collective"]], [r["size_bytes"]], [r["algorithm"]], model, None, "shortest")
-        intact.append(score_fabric(graph, *args)[0]["time_s"])
-        degraded.append(score_fabric(g, *args)[0]["time_s"])
+        intact.append(_score(graph, *args)[0]["time_s"])
+        degraded.append(_score(g, *args)[0]["time_s"])
     return np.array(intact), np.array(degraded)
 
 
@@ -512,7 +514,17 @@ def _brute_time(graph: nx.Graph, record: dict, model: str) -> float:
     net = network(graph)
     grp = make_groups(net, None)
     schedule = build_schedule(record["collective"], record["algorithm"], grp.shape, record["size_bytes"])
-    return Evaluator(net, grp, model, "shortest", brute_force=True).run(schedule).time_s
+    return _evaluator(net, grp, model, "shortest", brute_force=True).run(schedule).time_s
+
+
+def _score(graph: nx.Graph, collectives, sizes, algorithms, model: str, groups: str | None, routing: str) -> list:
+    """The public scorer; the one place resilience calls it."""
+    return score_fabric(graph, collectives, sizes, algorithms, model, groups, routing)
+
+
+def _evaluator(net: Network, groups, model: str, routing: str, brute_force: bool = False) -> Evaluator:
+    """The scorer's engine on a (possibly capacity-scaled) network; the one place it is built."""
+    return Evaluator(net, groups, model, routing, brute_force)
 
 
 # --- trials -------------------------------------------------------------------------------------
