@@ -107,3 +107,43 @@ MEDIA: dict[str, MediumType] = {m.name: m for m in (
     MediumType("optics-800g", "optics", 500.0, 100, 34, 2600, 2, ("O4", "O7"), ("DR8 figures, fibre added",)),
     MediumType("optics-1.6t", "optics", 500.0, 200, 50, 4400, 2, ("O6",), ("reach_m", "cost_usd")),
 )}
+
+
+@dataclass(frozen=True)
+class FailureRate:
+    """A component's random failure rate in FIT (failures per 10^9 device-hours; AFR = FIT x 8760 / 1e9).
+
+    `sources` are tags listed in the README's resilience section; `assumptions` say what is not
+    published. Rates are constant (the flat part of the bathtub curve).
+    """
+
+    component: str
+    fit: float
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def per_hour(self) -> float:
+        return self.fit * 1e-9
+
+
+# Llama 3 (arXiv 2407.21783, Table 5) [R1]: 54 days on 16,384 H100 = 21.2 M GPU-hours; 268
+# interruptions came from the GPU package (faulty GPU 148, HBM3 72, SRAM 19, GPU system processor
+# 17, thermal interface 6, silent data corruption 6) and 21 from host boards (NIC 7, SSD 3, power
+# supply 3, chassis 2, IO expansion board 2, CPU 2, system memory 2) of 8-GPU servers.
+_LLAMA3_HOURS = 16_384 * 54 * 24
+FAILURE_RATES: dict[str, FailureRate] = {r.component: r for r in (
+    FailureRate("chip", 268 / _LLAMA3_HOURS * 1e9, ("R1",),
+                ("an H100's field rate taken for every accelerator (no Ascend figure is published)",)),
+    FailureRate("board", 21 / (_LLAMA3_HOURS / 8) * 1e9, ("R1",),
+                ("an 8-GPU host's non-GPU hardware taken for any board of chips",)),
+    FailureRate("optical-module", 250, ("R2",),
+                ("the higher Telcordia SR-332 parts-count figure of [R2] (127-252 FIT); 800G modules "
+                 "with 8 lanes and a DSP are likely worse in the field",)),
+    FailureRate("aec", 100, (), ("no published figure: a retimer at each end, below an optical module",)),
+    FailureRate("dac", 10, (), ("no published figure: passive copper, connector failures only",)),
+    FailureRate("pcb", 0, (), ("board traces fail with their board (counted under board)",)),
+    FailureRate("switch", 5000, (), ("no published figure: a datasheet-class MTBF of 200,000 h for a "
+                                     "high-radix switch box",)),
+    FailureRate("low-radix-switch", 2000, (), ("no published figure: a smaller ASIC on the rack's board",)),
+)}

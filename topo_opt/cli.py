@@ -23,6 +23,7 @@ from topo_opt.io import (
     png_data_uri,
     read_instance,
     read_json,
+    read_yaml,
     write_figure,
     write_graph,
     write_json_atomic,
@@ -39,6 +40,7 @@ from topo_opt.report import (
     report_figures,
     report_html,
 )
+from topo_opt.resilience import cable_GBps, failure_space, format_resilience, parse_fail_spec, resilience_report
 from topo_opt.solution import SolveOptions
 from topo_opt.units import parse_size_bytes
 
@@ -270,6 +272,53 @@ def report(result: str, out_dir: str | None) -> None:
         images[title] = png_data_uri(png)
     page = write_text_atomic(directory / "index.html", report_html(data, images))
     click.echo(f"report written to {page} ({len(images)} figures)")
+
+
+def _resilience_target(target: str):
+    """(instance, bill of materials or None): a result file brings its provisioned BOM."""
+    if not target.endswith(".json"):
+        return read_instance(target), None
+    data = _read_result(target)
+    bom = ((data.get("provisioning") or {}).get("bom")) if isinstance(data.get("provisioning"), dict) else None
+    if bom is not None and not (isinstance(bom, dict) and all(
+            isinstance(bom.get(k, 0), int | float) and bom.get(k, 0) >= 0 for k in ("chips", "optical_modules"))):
+        raise InstanceError(target, "provisioning.bom", "is not a bill of materials (re-run `topo-opt solve`)")
+    return _scored_instance(target), bom
+
+
+@main.command()
+@click.argument("target", metavar="INSTANCE|RESULT", type=click.Path(dir_okay=False))
+@click.option("--fail", "fail", default=None,
+              help="links=K,chips=K,switches=K; K a count or a percentage such as 1% [default: links=1].")
+@click.option("--scenario", type=click.Path(dir_okay=False),
+              help="YAML naming the failed parts: links: [[u, v]], chips: [c], switches: [s] (node ids).")
+@click.option("--trials", type=click.IntRange(min=1, max=100_000), default=100, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--collective", "collectives", multiple=True, help="Repeatable; default: the workload's.")
+@click.option("--size", "sizes", multiple=True, help="Repeatable, e.g. 1GiB; default: the workload's.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_reported
+def resilience(target: str, fail: str | None, scenario: str | None, trials: int, seed: int,
+               collectives: tuple[str, ...], sizes: tuple[str, ...], as_json: bool) -> None:
+    """Inject failures, repair what the design repairs, rescore; MTBF and availability."""
+    if fail and scenario:
+        raise InstanceError(target, "--scenario", "give either --fail or --scenario, not both")
+    inst, bom = _resilience_target(target)
+    try:
+        size_bytes = [parse_size_bytes(s) for s in sizes] or list(inst.workload.sizes)
+    except ValueError as exc:
+        raise InstanceError(target, "--size", str(exc)) from None
+    graph = pipeline.build_fabric(inst)
+    named = read_yaml(scenario, "a scenario file") if scenario else None
+    counts = None if scenario else parse_fail_spec(fail or "links=1", failure_space(graph, cable_GBps(inst)))
+    try:
+        report_data = resilience_report(inst, graph, bom, counts, named, trials, seed,
+                                        collectives or inst.workload.collectives, size_bytes, scenario or "")
+    except InstanceError as exc:
+        if exc.file == (scenario or ""):
+            raise
+        raise InstanceError(target, f"--{exc.field}", exc.message) from None
+    click.echo(json.dumps(report_data, indent=2) if as_json else format_resilience(report_data))
 
 
 if __name__ == "__main__":

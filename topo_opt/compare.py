@@ -3,6 +3,8 @@
 import csv
 from io import StringIO
 
+from topo_opt.resilience import availability_from_result
+
 GIB = 2**30
 
 # (key, label, format) in display order; values come from `design_metrics`.
@@ -23,6 +25,10 @@ METRICS = (
     ("allreduce_algorithm", "all-reduce algorithm @1GiB", "{}"),
     ("allreduce_efficiency", "all-reduce efficiency @1GiB", "{:.1%}"),
     ("alltoall_time_ms", "all-to-all time @1GiB (ms)", "{:,.3f}"),
+    ("fabric_mtbf_h", "fabric MTBF (h)", "{:,.1f}"),
+    ("network_availability", "network availability", "{:.2%}"),
+    ("job_stop_mtbf_h", "job-stopping MTBF (h)", "{:,.1f}"),
+    ("job_availability", "job availability", "{:.2%}"),
     ("placement_status", "placement status", "{}"),
     ("placement_gap", "placement gap", "{:.1%}"),
 )
@@ -43,6 +49,7 @@ def design_metrics(result: dict) -> dict:
     stage = (result.get("stages") or {}).get("placement") or {}
     allreduce = _score(result, "all-reduce", GIB)
     alltoall = _score(result, "all-to-all", GIB)
+    avail = availability_from_result(result) or {}
     return {
         "design": result["instance"]["name"],
         "family": result["instance"]["family"],
@@ -61,6 +68,10 @@ def design_metrics(result: dict) -> dict:
         "allreduce_algorithm": allreduce["algorithm"] if allreduce else None,
         "allreduce_efficiency": allreduce["efficiency"] if allreduce else None,
         "alltoall_time_ms": alltoall["time_s"] * 1e3 if alltoall else None,
+        "fabric_mtbf_h": avail.get("fabric_mtbf_h"),
+        "network_availability": avail.get("fabric_availability"),
+        "job_stop_mtbf_h": avail.get("job_stop_mtbf_h"),
+        "job_availability": avail.get("availability"),
         "placement_status": stage.get("status"),
         "placement_gap": stage.get("gap"),
     }

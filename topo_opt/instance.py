@@ -107,6 +107,24 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Reliability:
+    """Repair and recovery times for `resilience` (component failure rates live in the catalog).
+
+    A failure the design absorbs by rerouting stalls the job for `detection_s`; one a spare chip
+    absorbs stops it for `detection_s + migration_s` (restart on the spare from a checkpoint);
+    one it cannot absorb stops it for `detection_s + mttr_h`. `links_stop_job` treats every link
+    and switch failure as job-stopping (collective libraries that do not reroute, as in [R1]).
+    `chips_per_board` sizes boards where the fabric defines none (servers of a Clos).
+    """
+
+    mttr_h: float = 1.2  # assumed: the repair time implied by [U1]'s MTBF / availability pairs
+    detection_s: float = _zero_ok(default=60.0)  # assumed
+    migration_s: float = _zero_ok(default=600.0)  # assumed: checkpoint reload on the spare
+    links_stop_job: bool = False
+    chips_per_board: int = 8
+
+
+@dataclass(frozen=True)
 class Instance:
     name: str
     fabric: FabricSpec
@@ -118,6 +136,7 @@ class Instance:
     workload: Workload = Workload()
     source_file: str = ""
     assumptions: tuple[str, ...] = ()
+    reliability: Reliability = Reliability()
 
     @property
     def has_physical(self) -> bool:
@@ -311,6 +330,7 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
         workload=_parse_workload(raw["workload"], ctx.at("workload")) if "workload" in raw else Workload(),
         source_file=file,
         assumptions=_parse(raw.get("assumptions", []), tuple[str, ...], ctx.at("assumptions")),
+        reliability=_parse(raw.get("reliability", {}), Reliability, ctx.at("reliability")),
     )
     _check_physical(inst, fabric_chip_count(fabric), ctx)
     return inst

@@ -22,23 +22,27 @@ os.umask(_UMASK)
 
 def read_instance(path: str | os.PathLike) -> Instance:
     """Load and validate an instance YAML file; every problem becomes an InstanceError."""
+    return instance_from_mapping(read_yaml(path, "an instance file"), str(path))
+
+
+def read_yaml(path: str | os.PathLike, what: str = "a YAML file") -> Any:
+    """A YAML document (an instance, a failure scenario); unreadable or malformed files become InstanceError."""
     file = str(path)
     try:
         text = Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InstanceError(file, "", "no such file") from None
     except IsADirectoryError:
-        raise InstanceError(file, "", "is a directory, not an instance file") from None
+        raise InstanceError(file, "", f"is a directory, not {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InstanceError(file, "", f"cannot read: {exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InstanceError(file, "", f"malformed YAML: {where}{problem}") from None
-    return instance_from_mapping(raw, file)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
