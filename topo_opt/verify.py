@@ -309,12 +309,10 @@ def _graph_violations(design: Design, plan: dict) -> list[str]:
 
 
 def _edge_arrays(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    data = list(graph.edges(data=True))
-    u = np.array([a for a, _, _ in data], dtype=np.int64)
-    v = np.array([b for _, b, _ in data], dtype=np.int64)
-    kind = np.array([d["kind"] for _, _, d in data], dtype=object)
-    bw = np.array([d["bandwidth_GBps"] for _, _, d in data], dtype=float)
-    return u, v, kind, bw
+    us, vs, kinds, bws = zip(*((a, b, d["kind"], d["bandwidth_GBps"]) for a, b, d in iter(graph.edges(data=True))),
+                             strict=True)
+    return (np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64), np.array(kinds, dtype=object),
+            np.array(bws, dtype=float))
 
 
 def _chip_lane_violations(inst: Instance, chips: int, u, v, kind, bw_plan) -> list[str]:
