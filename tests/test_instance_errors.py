@@ -29,10 +29,10 @@ CASES = {
     "malformed-yaml": ("name: t\nfabric: [unclosed\n", "malformed YAML"),
     "not-a-mapping": ("- just\n- a list\n", "must hold a YAML mapping"),
     "missing-fabric": ("name: t\n", "fabric: is required"),
-    "wrong-type": (GOOD.replace("size: 16", "size: sixteen"), "fabric.dims[0].size: must be an integer"),
-    "negative-size": (GOOD.replace("size: 16", "size: -4"), "fabric.dims[0].size: must be positive"),
+    "wrong-type": (GOOD.replace("size: 16", "size: sixteen"), "fabric.dims[0].size: must be a whole number between 1 and 1,000,000"),
+    "negative-size": (GOOD.replace("size: 16", "size: -4"), "fabric.dims[0].size: must be a whole number between 1 and 1,000,000, got -4"),
     "zero-size": (GOOD.replace("bandwidth_GBps: 50", "bandwidth_GBps: 0"),
-                  "fabric.dims[0].bandwidth_GBps: must be positive"),
+                  "fabric.dims[0].bandwidth_GBps: must be a finite number between 1e-06 and 1e+09"),
     "fractional-count": (GOOD.replace("size: 16", "size: 2.5"), "must be a whole number"),
     "unknown-family": (GOOD.replace("family: dims", "family: hypercube"), "fabric.family: unknown fabric family"),
     "unknown-shape": (GOOD.replace("shape: ring", "shape: rung"), "did you mean 'ring'"),
@@ -87,7 +87,7 @@ def test_real_subprocess_bad_input(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "topo_opt.cli", "build", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip() == f"error: {path}: fabric.dims[0].size: must be positive, got -4"
+    assert proc.stderr.strip() == f"error: {path}: fabric.dims[0].size: must be a whole number between 1 and 1,000,000, got -4"
     graph = tmp_path / "g.json"
     proc = subprocess.run([sys.executable, "-m", "topo_opt.cli", "build", str(path), "--out", str(graph)],
                           capture_output=True, text=True)

@@ -23,13 +23,13 @@ from topo_opt.io import (
     file_sha256,
     png_data_uri,
     read_instance,
-    read_json,
+    read_result,
     write_figure,
     write_graph,
     write_json_atomic,
     write_text_atomic,
 )
-from topo_opt.pipeline import result_errors
+from topo_opt.pipeline import SCHEMA_VERSION, result_errors
 from topo_opt.pipeline import solve as run_pipeline
 from topo_opt.placement import place
 from topo_opt.plots import placement_figure
@@ -158,10 +158,9 @@ def _scored_instance(target: str):
     """An instance YAML, or a result JSON whose `instance.path` names one."""
     if not target.endswith(".json"):
         return read_instance(target)
-    data = read_json(target)
-    path = (data.get("instance") or {}).get("path") if isinstance(data, dict) else None
-    if not isinstance(path, str) or not path:
-        raise InstanceError(target, "instance.path", "missing: a result file names its instance there")
+    path = _read_result(target)["instance"]["path"]
+    if not path:
+        raise InstanceError(target, "instance.path", "is empty: a result file names its instance there")
     return read_instance(path)
 
 
@@ -253,10 +252,7 @@ def solve(instance: str, out: str | None, time_limit: float, seed: int, workers:
 
 
 def _read_result(path: str) -> dict:
-    result = read_json(path)
-    if not isinstance(result, dict) or "schema_version" not in result or "instance" not in result:
-        raise InstanceError(path, "schema_version", "is not a topo-opt result file (run `topo-opt solve` first)")
-    return result
+    return read_result(path, SCHEMA_VERSION)
 
 
 @main.command()

@@ -11,15 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from importlib import metadata
 
-import jsonschema
-
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
 from topo_opt.errors import SolverError
 from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.instance import Instance
-from topo_opt.io import read_result_schema
+from topo_opt.io import result_schema_errors
 from topo_opt.placement import place
 from topo_opt.provisioning import provision
 from topo_opt.solution import SolveOptions, StageReport
@@ -137,8 +135,7 @@ def floor_summary(instance: Instance, placement_dict: dict) -> dict | None:
 
 def result_errors(result: dict) -> list[str]:
     """Violations of the shipped JSON Schema (empty = valid)."""
-    validator = jsonschema.Draft202012Validator(read_result_schema())
-    return [f"{'.'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in validator.iter_errors(result)]
+    return result_schema_errors(result)
 
 
 def _status_line(report) -> str:
