@@ -497,6 +497,8 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
         assumptions=_parse(raw.get("assumptions", []), tuple[str, ...], ctx.at("assumptions")),
     )
     _check_physical(inst, fabric_chip_count(fabric), ctx)
+    if inst.floor:
+        _check_floor_size(inst.floor, ctx.at("floor"))
     return inst
 
 
@@ -526,6 +528,20 @@ _LINKS_PER_CHIP = {
 GRAPH_BYTES_PER_NODE = 500  # networkx node with its attribute dict, measured ~400 B on Atlas 960
 GRAPH_BYTES_PER_LINK = 500
 MAX_GRAPH_BYTES = 8 * 2**30  # a fixed limit, so that whether a file is valid does not depend on the machine
+
+
+# Placement keeps slot-to-slot tables (length, medium tier and their temporaries): ~32 B per slot pair.
+PLACEMENT_BYTES_PER_SLOT_PAIR = 32
+
+
+def _check_floor_size(floor: Floor, ctx: _Ctx) -> None:
+    slots = floor.rows * floor.slots_per_row
+    size = slots * slots * PLACEMENT_BYTES_PER_SLOT_PAIR
+    if size > MAX_GRAPH_BYTES:
+        raise ctx.fail(
+            f"{floor.rows:,} rows x {floor.slots_per_row:,} slots = {slots:,} slots: placement's slot-to-slot "
+            f"tables would need about {size / 2**30:,.0f} GiB, more than the {MAX_GRAPH_BYTES / 2**30:g} GiB limit "
+            f"(at most {int((MAX_GRAPH_BYTES / PLACEMENT_BYTES_PER_SLOT_PAIR) ** 0.5):,} slots)")
 
 
 def graph_size_estimate(fabric: FabricSpec) -> tuple[int, float, float]:

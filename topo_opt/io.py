@@ -81,8 +81,13 @@ def _write_atomic(target: Path, payload: bytes) -> Path:
     A crash, Ctrl-C or SIGTERM at any point leaves either the old file or the new one, never a
     partial one, and no temp file behind (only SIGKILL can leave a hidden `.NAME.*.tmp`).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a directory" if blocker else (exc.strerror or str(exc))
+        raise InstanceError(str(target), "", f"cannot write: {why}") from None
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result is an ordinary file
         with os.fdopen(fd, "wb") as fh:

@@ -138,6 +138,33 @@ def result_errors(result: dict) -> list[str]:
     return result_schema_errors(result)
 
 
+def result_consistency_errors(result: dict) -> list[str]:
+    """What the schema cannot say about a (schema-valid) result: cross references between its parts,
+    as `path: message`. Reports draw from these without further checks."""
+    placement, floor = result["placement"], result["floor"]
+    if "cabinets" not in placement:
+        return []
+    if floor is None:
+        return ["floor: is null but the placement places cabinets"]
+    out = []
+    cabinets = {c["cabinet"] for c in placement["cabinets"]}
+    if len(cabinets) != len(placement["cabinets"]):
+        out.append("placement.cabinets: lists a cabinet twice")
+    for i, c in enumerate(placement["cabinets"]):
+        if c["row"] >= floor["rows"] or c["position"] >= floor["slots_per_row"]:
+            out.append(f"placement.cabinets.{i}: row {c['row']}, position {c['position']} is outside the floor's "
+                       f"{floor['rows']} x {floor['slots_per_row']} slots")
+    for i, b in enumerate(placement["bundles"]):
+        if not set(b["cabinets"]) <= cabinets:
+            out.append(f"placement.bundles.{i}.cabinets: {b['cabinets']} names a cabinet the placement does not list")
+        if b["medium"] not in placement["cables_by_medium"]:
+            out.append(f"placement.bundles.{i}.medium: {b['medium']!r} is not in placement.cables_by_medium")
+    for i, z in enumerate(floor["cooling_zones"]):
+        if any(r >= floor["rows"] for r in z["rows"]):
+            out.append(f"floor.cooling_zones.{i}.rows: {z['rows']} reaches beyond the floor's {floor['rows']} rows")
+    return out
+
+
 def _status_line(report) -> str:
     gap = f", gap {report.gap:.2%}" if report.gap is not None else ""
     obj = f"{report.objective:,.0f}" if report.objective is not None else "-"

@@ -2,12 +2,16 @@
 renders with Agg); `io.write_figure` writes them."""
 
 from matplotlib import colormaps
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from topo_opt.instance import Floor
+
+# File formats `io.write_figure` can write (by suffix), from matplotlib itself.
+FIGURE_FORMATS = tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
 
 _ZONE_COLOURS = {"liquid": "tab:blue", "air": "tab:orange"}
 
