@@ -11,7 +11,7 @@ SOLVE_FLAGS ?= --time-limit $(TIME_LIMIT) --seed 0 --workers 2
 RUN_DIR := results/run
 RESULT = $(RUN_DIR)/$(notdir $(INSTANCE:.yaml=.json))
 
-.PHONY: install run build solve results report test fuzz bench lint clean
+.PHONY: install run build solve results report screenshot test fuzz bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ results: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/topo-opt report results/$(notdir $(INSTANCE:.yaml=.json))
+
+# A headless-Chromium screenshot of the committed Atlas 950 report (results/atlas950-report.png).
+screenshot: $(STAMP)
+	$(BIN)/topo-opt report results/atlas950-superpod.json
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=10000 \
+	  --window-size=1280,3400 --screenshot=results/atlas950-report.png \
+	  "file://$(CURDIR)/results/atlas950-superpod-report/index.html"
 
 build: $(STAMP)
 	$(BIN)/topo-opt build $(INSTANCE)
