@@ -5,6 +5,7 @@ provisioning PROVISIONING_SHARE (scoring and fabric analysis take seconds and ar
 The result is a plain JSON-ready dict (documented by `result_schema.json`); writing it is io's job.
 """
 
+import json
 import platform
 import time
 from collections.abc import Callable
@@ -134,8 +135,13 @@ def floor_summary(instance: Instance, placement_dict: dict) -> dict | None:
 
 
 def result_errors(result: dict) -> list[str]:
-    """Violations of the shipped JSON Schema (empty = valid)."""
-    return result_schema_errors(result)
+    """Violations of the shipped JSON Schema (empty = valid), of the result as its file will hold it
+    (tuples become arrays; a NaN or infinity, which JSON cannot hold, is a violation)."""
+    try:
+        as_written = json.loads(json.dumps(result, allow_nan=False))
+    except ValueError as exc:
+        return [f"(top): {exc}"]
+    return result_schema_errors(as_written)
 
 
 def result_consistency_errors(result: dict) -> list[str]:
