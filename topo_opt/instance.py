@@ -244,11 +244,6 @@ class _Ctx:
         return InstanceError(self.file, self.path, message)
 
 
-def _type_name(tp: Any) -> str:
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
-
-
 # Documented ranges (README, "Instance format"): counts are whole numbers in 1..MAX_COUNT (0.. where a
 # field may be zero), other numbers finite in [MIN_POSITIVE, MAX_NUMBER] (0.. where they may be zero);
 # a field's metadata `min` / `max` narrows or widens its range.
@@ -514,7 +509,6 @@ def fabric_chip_count(fabric: FabricSpec) -> int:
     if fabric.family == "torus":
         return math.prod(p.shape)
     return p.groups * p.routers_per_group * p.chips_per_router
-
 
 
 # Links per chip, roughly (switch links included), per family: the graph-size estimate below.
