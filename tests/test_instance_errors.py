@@ -29,10 +29,19 @@ CASES = {
     "malformed-yaml": ("name: t\nfabric: [unclosed\n", "malformed YAML"),
     "not-a-mapping": ("- just\n- a list\n", "must hold a YAML mapping"),
     "missing-fabric": ("name: t\n", "fabric: is required"),
-    "wrong-type": (GOOD.replace("size: 16", "size: sixteen"), "fabric.dims[0].size: must be an integer"),
-    "negative-size": (GOOD.replace("size: 16", "size: -4"), "fabric.dims[0].size: must be positive"),
+    "wrong-type": (GOOD.replace("size: 16", "size: sixteen"),
+                   "fabric.dims[0].size: must be a whole number between 1 and 1,000,000"),
+    "negative-size": (GOOD.replace("size: 16", "size: -4"),
+                      "fabric.dims[0].size: must be a whole number between 1 and 1,000,000, got -4"),
+    "nan-bandwidth": (GOOD.replace("bandwidth_GBps: 50", "bandwidth_GBps: .nan"),
+                      "fabric.dims[0].bandwidth_GBps: must be a finite number between 1e-06 and 1e+09, got nan"),
+    "inf-latency": (GOOD.replace("latency_ns: 500", "latency_ns: .inf"),
+                    "fabric.dims[0].latency_ns: must be a finite number between 0 and 1e+09, got inf"),
+    "huge-size": (GOOD.replace("size: 16", "size: 1000000000000"),
+                  "fabric.dims[0].size: must be a whole number between 1 and 1,000,000, got 1,000,000,000,000"),
+    "duplicate-key": (GOOD.replace("name: t", "name: t\nname: u"), "duplicate key 'name' (first at line"),
     "zero-size": (GOOD.replace("bandwidth_GBps: 50", "bandwidth_GBps: 0"),
-                  "fabric.dims[0].bandwidth_GBps: must be positive"),
+                  "fabric.dims[0].bandwidth_GBps: must be a finite number between 1e-06 and 1e+09"),
     "fractional-count": (GOOD.replace("size: 16", "size: 2.5"), "must be a whole number"),
     "unknown-family": (GOOD.replace("family: dims", "family: hypercube"), "fabric.family: unknown fabric family"),
     "unknown-shape": (GOOD.replace("shape: ring", "shape: rung"), "did you mean 'ring'"),
@@ -87,7 +96,8 @@ def test_real_subprocess_bad_input(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "topo_opt.cli", "build", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip() == f"error: {path}: fabric.dims[0].size: must be positive, got -4"
+    assert proc.stderr.strip() == (
+        f"error: {path}: fabric.dims[0].size: must be a whole number between 1 and 1,000,000, got -4")
     graph = tmp_path / "g.json"
     proc = subprocess.run([sys.executable, "-m", "topo_opt.cli", "build", str(path), "--out", str(graph)],
                           capture_output=True, text=True)

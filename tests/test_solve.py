@@ -119,12 +119,13 @@ def test_report_writes_figures_and_html(pod_result, tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["report", str(pod), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    for name in ("floor", "collectives", "bom"):
+    names = ("floor", "headroom", "lanes", "cables", "collectives", "bom")
+    for name in names:
         width, height = png_size(out / f"{name}.png")
         assert width >= 600 and height >= 300
         assert (out / f"{name}.png").stat().st_size > 10_000  # drawn, not blank
     html = (out / "index.html").read_text()
-    assert html.count("<img src='data:image/png;base64,") == 3
+    assert html.count("<img src='data:image/png;base64,") == len(names)
     assert "ubmesh-pod1024" in html and "<table>" in html
 
 

@@ -1,6 +1,6 @@
-"""Named parts with published figures and their source tags (see FACTS.md).
+"""Named parts with published figures and their source tags (see instances/FACTS.md).
 
-Every entry carries `sources` (tags into FACTS.md) and `assumptions` (the fields whose values are
+Every entry carries `sources` (tags into instances/FACTS.md) and `assumptions` (the fields whose values are
 not published and were chosen by us). An instance names parts by these keys or gives them inline.
 """
 
@@ -59,7 +59,7 @@ class MediumType:
 
 MEDIUM_KINDS = ("copper", "active-copper", "optics")
 
-# No accelerator system price is published in FACTS.md: every cost_usd is an assumption. Ascend:
+# No accelerator system price is published in instances/FACTS.md: every cost_usd is an assumption. Ascend:
 # H100-class systems sell for about 25,000 USD per GPU, taken for every Ascend generation.
 _ASCEND_COST = "cost_usd: an H100-class system's price per GPU (no Ascend price is published)"
 CHIPS: dict[str, ChipType] = {c.name: c for c in (

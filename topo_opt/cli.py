@@ -2,6 +2,7 @@
 
 import functools
 import json
+import math
 import signal
 import sys
 import time
@@ -22,14 +23,15 @@ from topo_opt.io import (
     file_sha256,
     png_data_uri,
     read_instance,
-    read_json,
+    read_result,
     read_yaml,
     write_figure,
     write_graph,
     write_json_atomic,
     write_text_atomic,
 )
-from topo_opt.plots import placement_figure
+from topo_opt.pipeline import SCHEMA_VERSION, result_consistency_errors
+from topo_opt.plots import FIGURE_FORMATS, placement_figure
 from topo_opt.provisioning.text import format_provisioning
 from topo_opt.report import (
     format_placement,
@@ -62,7 +64,58 @@ def _reported(func: Callable) -> Callable:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+class _OneLineGroup(click.Group):
+    """Click's own usage errors (bad option values, missing arguments) as one `error:` line too."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _NO_ARGS_IS_HELP as exc:  # bare `topo-opt`: the help, as click prints it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo("error: " + " ".join(exc.format_message().split()), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted; no result file was written", err=True)
+            sys.exit(130)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+# Option ranges (README, "Commands"): OR-Tools takes an int32 seed; a day is the longest time limit.
+MAX_SEED = 2**31 - 1
+MAX_TIME_LIMIT_S = 86_400.0
+MAX_WORKERS = 64
+
+
+class _FiniteFloatRange(click.FloatRange):
+    """FloatRange that also refuses nan (every comparison with nan is false, so the range passes it)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class _FigurePath(click.Path):
+    """An image file whose suffix is one of matplotlib's formats."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        path = super().convert(value, param, ctx)
+        suffix = Path(str(path)).suffix.lstrip(".").lower()
+        if suffix not in FIGURE_FORMATS:
+            self.fail(f"{value!r} must end in one of matplotlib's formats: .{', .'.join(FIGURE_FORMATS)}",
+                      param, ctx)
+        return path
+
+
+@click.group(cls=_OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="topo-opt")
 def main() -> None:
     """Topology optimizer for AI superclusters: fabrics, placement, provisioning, collectives."""
@@ -82,7 +135,8 @@ def validate(instance: str) -> None:
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the graph (.json node-link or .graphml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--seed", default=0, show_default=True, help="Seed for sampled hop statistics.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed for sampled hop statistics.")
 @_reported
 def build(instance: str, out: str | None, as_json: bool, seed: int) -> None:
     """Build the fabric graph and print its summary."""
@@ -98,10 +152,12 @@ def _solver_options(default_time_limit_s: float) -> Callable:
     """--time-limit, --seed and --workers, the same on every solver command."""
 
     def decorate(func: Callable) -> Callable:
-        func = click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+        func = click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=2, show_default=True,
                             help="Solver threads.")(func)
-        func = click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")(func)
-        return click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+        func = click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                            help="Solver random seed.")(func)
+        return click.option("--time-limit", "time_limit",
+                            type=_FiniteFloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT_S),
                             default=default_time_limit_s, show_default=True,
                             help="Solver time limit in seconds.")(func)
 
@@ -112,7 +168,7 @@ def _solver_options(default_time_limit_s: float) -> Callable:
 @click.argument("instance", type=click.Path(dir_okay=False))
 @_solver_options(default_time_limit_s=30.0)
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the placement as JSON.")
-@click.option("--plot", "plot", type=click.Path(dir_okay=False), help="Draw the floor plan (PNG).")
+@click.option("--plot", "plot", type=_FigurePath(dir_okay=False), help="Draw the floor plan (PNG).")
 @click.option("--json", "as_json", is_flag=True, help="Print the placement as JSON.")
 @_reported
 def place_command(instance: str, time_limit: float, seed: int, workers: int, out: str | None,
@@ -145,10 +201,9 @@ def _scored_instance(target: str):
     """An instance YAML, or a result JSON whose `instance.path` names one."""
     if not target.endswith(".json"):
         return read_instance(target)
-    data = read_json(target)
-    path = (data.get("instance") or {}).get("path") if isinstance(data, dict) else None
-    if not isinstance(path, str) or not path:
-        raise InstanceError(target, "instance.path", "missing: a result file names its instance there")
+    path = _read_result(target)["instance"]["path"]
+    if not path:
+        raise InstanceError(target, "instance.path", "is empty: a result file names its instance there")
     return read_instance(path)
 
 
@@ -169,7 +224,7 @@ def _scored_instance(target: str):
               help="structured (dimension order where the family defines it) or shortest (every flow "
                    "over all shortest paths of the graph: naive routing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
-@click.option("--plot", type=click.Path(dir_okay=False),
+@click.option("--plot", type=_FigurePath(dir_okay=False),
               help="Draw bus bandwidth against size to this image file.")
 @_reported
 def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...], sizes: tuple[str, ...],
@@ -237,9 +292,12 @@ def solve(instance: str, out: str | None, time_limit: float, seed: int, workers:
 
 
 def _read_result(path: str) -> dict:
-    result = read_json(path)
-    if not isinstance(result, dict) or "schema_version" not in result or "instance" not in result:
-        raise InstanceError(path, "schema_version", "is not a topo-opt result file (run `topo-opt solve` first)")
+    """A result file checked against the schema, its version and its own cross references."""
+    result = read_result(path, SCHEMA_VERSION)
+    problems = result_consistency_errors(result)
+    if problems:
+        where, _, message = problems[0].partition(": ")
+        raise InstanceError(path, where, message)
     return result
 
 

@@ -10,10 +10,11 @@ default makes it optional, and `metadata={"min": 0}` allows zero where a size ma
 """
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from topo_opt.catalog import CHIPS, MEDIA, MEDIUM_KINDS, ChipType, MediumType
@@ -73,8 +74,8 @@ class CoolingZone:
 
 @dataclass(frozen=True)
 class Floor:
-    rows: int
-    slots_per_row: int
+    rows: int = field(metadata={"max": 10_000})
+    slots_per_row: int = field(metadata={"max": 10_000})
     slot_width_m: float
     row_pitch_m: float
     row_power_kw: float
@@ -103,7 +104,7 @@ class Workload:
     collectives: tuple[str, ...] = ("all-reduce", "all-to-all")
     sizes: tuple[int, ...] = (2**20, 2**30)
     layout: str = ""  # e.g. "tp=8,pp=8,dp=128"
-    target_throughput: float = 1.0  # max-concurrent-flow target for provisioning
+    target_throughput: float = field(default=1.0, metadata={"max": 1000})  # max-concurrent-flow target
 
 
 @dataclass(frozen=True)
@@ -160,12 +161,21 @@ class _Ctx:
         return InstanceError(self.file, self.path, message)
 
 
-def _type_name(tp: Any) -> str:
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+# Documented ranges (README, "Instance format"): counts are whole numbers in 1..MAX_COUNT (0.. where a
+# field may be zero), other numbers finite in [MIN_POSITIVE, MAX_NUMBER] (0.. where they may be zero);
+# a field's metadata `min` / `max` narrows or widens its range.
+MAX_COUNT = 10**6
+MAX_NUMBER = 1e9
+MIN_POSITIVE = 1e-6
 
 
-def _scalar(value: Any, tp: type, ctx: _Ctx, min_value: float) -> Any:
+def _range(tp: type, min_value: float | None, max_value: float | None) -> tuple[float, float]:
+    lo = (1 if tp is int else MIN_POSITIVE) if min_value is None else min_value
+    hi = (MAX_COUNT if tp is int else MAX_NUMBER) if max_value is None else max_value
+    return lo, hi
+
+
+def _scalar(value: Any, tp: type, ctx: _Ctx, min_value: float | None = None, max_value: float | None = None) -> Any:
     if tp is bool:
         if not isinstance(value, bool):
             raise ctx.fail(f"must be true or false, got {value!r}")
@@ -174,28 +184,40 @@ def _scalar(value: Any, tp: type, ctx: _Ctx, min_value: float) -> Any:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ctx.fail(f"must be a string, got {value!r}")
         return str(value)
+    lo, hi = _range(tp, min_value, max_value)
+    what = ("a whole number" if tp is int else "a finite number") + f" between {_shown(lo)} and {_shown(hi)}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.fail(f"must be {_type_name(tp)}, got {value!r}")
-    if tp is int and value != int(value):
-        raise ctx.fail(f"must be a whole number, got {value!r}")
-    if value < min_value or (min_value > 0 and value <= 0) or (min_value == 0 and value < 0):
-        raise ctx.fail(f"must be {'positive' if min_value > 0 else 'zero or more'}, got {value!r}")
+        raise ctx.fail(f"must be {what}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ctx.fail(f"must be {what}, got {value!r}")
+    if not lo <= value <= hi or (tp is int and value != int(value)):
+        raise ctx.fail(f"must be {what}, got {_shown(value)}")
     return tp(value)
 
 
-def _parse(value: Any, tp: Any, ctx: _Ctx, min_value: float = 1e-300) -> Any:
+def _shown(value: float) -> str:
+    """A number for a message (huge YAML integers such as 10**400 do not convert to float)."""
+    if isinstance(value, int):
+        text = f"{value:,}"
+        return text if len(text) <= 24 else f"{str(value)[:8]}... ({len(str(value))} digits)"
+    return f"{value:g}"
+
+
+def _parse(value: Any, tp: Any, ctx: _Ctx, min_value: float | None = None, max_value: float | None = None) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         return _parse_dataclass(value, tp, ctx)
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ctx.fail(f"must be a list, got {value!r}")
+        if len(value) > MAX_COUNT:
+            raise ctx.fail(f"has {len(value):,} items, more than {MAX_COUNT:,}")
         item_tp = typing.get_args(tp)[0]
-        return tuple(_parse(v, item_tp, ctx.at(i), min_value) for i, v in enumerate(value))
+        return tuple(_parse(v, item_tp, ctx.at(i), min_value, max_value) for i, v in enumerate(value))
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
-        return None if value is None else _parse(value, inner, ctx, min_value)
-    return _scalar(value, tp, ctx, min_value)
+        return None if value is None else _parse(value, inner, ctx, min_value, max_value)
+    return _scalar(value, tp, ctx, min_value, max_value)
 
 
 def _parse_dataclass(value: Any, cls: type, ctx: _Ctx, skip: tuple[str, ...] = ()) -> Any:
@@ -212,7 +234,7 @@ def _parse_dataclass(value: Any, cls: type, ctx: _Ctx, skip: tuple[str, ...] = (
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise ctx.at(name).fail("is required")
             continue
-        kwargs[name] = _parse(value[name], hints[name], ctx.at(name), f.metadata.get("min", 1e-300))
+        kwargs[name] = _parse(value[name], hints[name], ctx.at(name), f.metadata.get("min"), f.metadata.get("max"))
     return cls(**kwargs)
 
 
@@ -311,8 +333,9 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
     for key in ("name", "fabric"):
         if key not in raw:
             raise ctx.at(key).fail("is required")
-    name = _scalar(raw["name"], str, ctx.at("name"), 0)
+    name = _scalar(raw["name"], str, ctx.at("name"))
     fabric = _parse_fabric(raw["fabric"], ctx.at("fabric"))
+    _check_graph_size(fabric, ctx.at("fabric"))
     chip = _parse_named(raw["chip"], CHIPS, ChipType, ctx.at("chip"), "chip") if "chip" in raw else None
     media_raw = raw.get("media", [])
     if not isinstance(media_raw, list):
@@ -322,7 +345,7 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
     inst = Instance(
         name=name,
         fabric=fabric,
-        description=_scalar(raw.get("description", ""), str, ctx.at("description"), 0),
+        description=_scalar(raw.get("description", ""), str, ctx.at("description")),
         chip=chip,
         cabinets=_parse(raw.get("cabinets", []), tuple[CabinetKind, ...], ctx.at("cabinets")),
         floor=_parse(raw["floor"], Floor, ctx.at("floor")) if "floor" in raw else None,
@@ -333,9 +356,45 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
         reliability=_parse(raw.get("reliability", {}), Reliability, ctx.at("reliability")),
     )
     _check_physical(inst, fabric_chip_count(fabric), ctx)
+    if inst.floor:
+        _check_floor_size(inst.floor, ctx.at("floor"))
     return inst
 
 
 def fabric_chip_count(fabric: FabricSpec) -> int:
     """Chips the fabric has, from its parameters alone (no graph built)."""
     return fabric.family_def.chips(fabric.params)
+
+
+GRAPH_BYTES_PER_NODE = 500  # networkx node with its attribute dict, measured ~400 B on Atlas 960
+GRAPH_BYTES_PER_LINK = 500
+MAX_GRAPH_BYTES = 8 * 2**30  # a fixed limit, so that whether a file is valid does not depend on the machine
+
+
+# Placement keeps slot-to-slot tables (length, medium tier and their temporaries): ~32 B per slot pair.
+PLACEMENT_BYTES_PER_SLOT_PAIR = 32
+
+
+def _check_floor_size(floor: Floor, ctx: _Ctx) -> None:
+    slots = floor.rows * floor.slots_per_row
+    size = slots * slots * PLACEMENT_BYTES_PER_SLOT_PAIR
+    if size > MAX_GRAPH_BYTES:
+        raise ctx.fail(
+            f"{floor.rows:,} rows x {floor.slots_per_row:,} slots = {slots:,} slots: placement's slot-to-slot "
+            f"tables would need about {size / 2**30:,.0f} GiB, more than the {MAX_GRAPH_BYTES / 2**30:g} GiB limit "
+            f"(at most {int((MAX_GRAPH_BYTES / PLACEMENT_BYTES_PER_SLOT_PAIR) ** 0.5):,} slots)")
+
+
+def graph_size_estimate(fabric: FabricSpec) -> tuple[int, float, float]:
+    """(chips, links, bytes) the fabric graph would take, from the parameters alone."""
+    chips = fabric_chip_count(fabric)
+    links = chips * fabric.family_def.links_per_chip(fabric.params)
+    return chips, links, chips * GRAPH_BYTES_PER_NODE + links * GRAPH_BYTES_PER_LINK
+
+
+def _check_graph_size(fabric: FabricSpec, ctx: _Ctx) -> None:
+    chips, links, size = graph_size_estimate(fabric)
+    if size > MAX_GRAPH_BYTES:
+        raise ctx.fail(
+            f"{chips:,} chips and about {links:,.0f} links would need about {size / 2**30:,.1f} GiB for the "
+            f"graph alone, more than the {MAX_GRAPH_BYTES / 2**30:g} GiB limit; use a smaller fabric")

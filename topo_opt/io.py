@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import networkx as nx
 import yaml
 
@@ -20,24 +21,49 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key (a list); construct_mapping names it
+                continue
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first.line + 1})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_text(file: str, what: str) -> str:
+    """A UTF-8 text file; a missing, unreadable or non-UTF-8 file is one InstanceError line."""
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InstanceError(file, "", "no such file") from None
+    except IsADirectoryError:
+        raise InstanceError(file, "", f"is a directory, not {what}") from None
+    except UnicodeDecodeError as exc:
+        raise InstanceError(file, "", f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise InstanceError(file, "", f"cannot read: {exc.strerror or exc}") from None
+
+
 def read_instance(path: str | os.PathLike) -> Instance:
     """Load and validate an instance YAML file; every problem becomes an InstanceError."""
     return instance_from_mapping(read_yaml(path, "an instance file"), str(path))
 
 
 def read_yaml(path: str | os.PathLike, what: str = "a YAML file") -> Any:
-    """A YAML document (an instance, a failure scenario); unreadable or malformed files become InstanceError."""
+    """A YAML document (an instance, a failure scenario); unreadable or malformed files and
+    duplicate keys become InstanceError."""
     file = str(path)
+    text = _read_text(file, what)
     try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InstanceError(file, "", "no such file") from None
-    except IsADirectoryError:
-        raise InstanceError(file, "", f"is a directory, not {what}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError(file, "", f"cannot read: {exc}") from None
-    try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -60,8 +86,13 @@ def _write_atomic(target: Path, payload: bytes) -> Path:
     A crash, Ctrl-C or SIGTERM at any point leaves either the old file or the new one, never a
     partial one, and no temp file behind (only SIGKILL can leave a hidden `.NAME.*.tmp`).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a directory" if blocker else (exc.strerror or str(exc))
+        raise InstanceError(str(target), "", f"cannot write: {why}") from None
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result is an ordinary file
         with os.fdopen(fd, "wb") as fh:
@@ -97,14 +128,51 @@ def png_data_uri(path: str | os.PathLike) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number (numbers must be finite)")
+
+
 def read_json(path: str | os.PathLike) -> Any:
+    """A JSON file; NaN and Infinity (which Python's json accepts) are refused like malformed JSON."""
     file = str(path)
+    text = _read_text(file, "a JSON file")
     try:
-        return json.loads(Path(file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InstanceError(file, "", "no such file") from None
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InstanceError(file, "", f"malformed JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InstanceError(file, "", f"malformed JSON: {str(exc) or 'nested too deeply'}") from None
+
+
+def result_schema_errors(result: Any) -> list[str]:
+    """Violations of the shipped result JSON Schema as `path: message`, first in document order."""
+    validator = jsonschema.Draft202012Validator(read_result_schema())
+    errors = sorted(validator.iter_errors(result), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(top)'}: {_short(e.message)}" for e in errors]
+
+
+def _short(message: str, limit: int = 160) -> str:
+    """jsonschema quotes whole offending values; keep the error to one readable line."""
+    one_line = " ".join(message.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def read_result(path: str | os.PathLike, schema_version: str) -> dict:
+    """A result file checked against the shipped schema and its version; the first violation is
+    one InstanceError naming the field."""
+    file = str(path)
+    data = read_json(file)
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise InstanceError(file, "schema_version", "missing: not a topo-opt result file (run `topo-opt solve`)")
+    if data["schema_version"] != schema_version:
+        raise InstanceError(file, "schema_version", f"is {_short(repr(data['schema_version']), 40)}; this tool "
+                                                    f"reads {schema_version!r} (re-run `topo-opt solve`)")
+    errors = result_schema_errors(data)
+    if errors:
+        where, _, message = errors[0].partition(": ")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InstanceError(file, where, message + more)
+    return data
 
 
 def write_graph(path: str | os.PathLike, graph: nx.Graph) -> Path:

@@ -5,13 +5,12 @@ provisioning PROVISIONING_SHARE (scoring and fabric analysis take seconds and ar
 The result is a plain JSON-ready dict (documented by `result_schema.json`); writing it is io's job.
 """
 
+import json
 import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from importlib import metadata
-
-import jsonschema
 
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
@@ -21,7 +20,7 @@ from topo_opt.fabric import build_fabric
 from topo_opt.fabric.analysis import summarize
 from topo_opt.families.base import Fabric
 from topo_opt.instance import Instance
-from topo_opt.io import read_result_schema
+from topo_opt.io import result_schema_errors
 from topo_opt.placement import place
 from topo_opt.provisioning import provision
 from topo_opt.solution import SolveOptions, StageReport
@@ -167,9 +166,40 @@ def floor_summary(instance: Instance, placement_dict: dict) -> dict | None:
 
 
 def result_errors(result: dict) -> list[str]:
-    """Violations of the shipped JSON Schema (empty = valid)."""
-    validator = jsonschema.Draft202012Validator(read_result_schema())
-    return [f"{'.'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in validator.iter_errors(result)]
+    """Violations of the shipped JSON Schema (empty = valid), of the result as its file will hold it
+    (tuples become arrays; a NaN or infinity, which JSON cannot hold, is a violation)."""
+    try:
+        as_written = json.loads(json.dumps(result, allow_nan=False))
+    except ValueError as exc:
+        return [f"(top): {exc}"]
+    return result_schema_errors(as_written)
+
+
+def result_consistency_errors(result: dict) -> list[str]:
+    """What the schema cannot say about a (schema-valid) result: cross references between its parts,
+    as `path: message`. Reports draw from these without further checks."""
+    placement, floor = result["placement"], result["floor"]
+    if "cabinets" not in placement:
+        return []
+    if floor is None:
+        return ["floor: is null but the placement places cabinets"]
+    out = []
+    cabinets = {c["cabinet"] for c in placement["cabinets"]}
+    if len(cabinets) != len(placement["cabinets"]):
+        out.append("placement.cabinets: lists a cabinet twice")
+    for i, c in enumerate(placement["cabinets"]):
+        if c["row"] >= floor["rows"] or c["position"] >= floor["slots_per_row"]:
+            out.append(f"placement.cabinets.{i}: row {c['row']}, position {c['position']} is outside the floor's "
+                       f"{floor['rows']} x {floor['slots_per_row']} slots")
+    for i, b in enumerate(placement["bundles"]):
+        if not set(b["cabinets"]) <= cabinets:
+            out.append(f"placement.bundles.{i}.cabinets: {b['cabinets']} names a cabinet the placement does not list")
+        if b["medium"] not in placement["cables_by_medium"]:
+            out.append(f"placement.bundles.{i}.medium: {b['medium']!r} is not in placement.cables_by_medium")
+    for i, z in enumerate(floor["cooling_zones"]):
+        if any(r >= floor["rows"] for r in z["rows"]):
+            out.append(f"floor.cooling_zones.{i}.rows: {z['rows']} reaches beyond the floor's {floor['rows']} rows")
+    return out
 
 
 def _status_line(report) -> str:

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from topo_opt.compare import METRICS, design_metrics
 from topo_opt.instance import CoolingZone, Floor
-from topo_opt.plots import placement_figure
+from topo_opt.plots import cables_figure, headroom_figure, lanes_figure, placement_figure
 from topo_opt.units import format_size
 
 
@@ -36,20 +36,22 @@ def format_summary(s: dict) -> str:
 # --- report page: figures as PNG bytes and one self-contained HTML page -----------------------------
 
 def bom_figure(bom: dict):
-    """Two bars: network cost by part, and power by part (compute shown for scale)."""
+    """Two bars (provisioning BOM): network cost by part, and power by part with the compute cabinets'
+    kW beside the network's for scale (log axis, as compute is ten times the network or more)."""
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax_cost, ax_power = fig.subplots(1, 2)
     costs = bom.get("cost_breakdown_usd", {})
     ax_cost.barh(list(costs), [v / 1e6 for v in costs.values()], color="#4C72B0")
     ax_cost.set_xlabel("network cost (million USD)")
-    ax_cost.set_title(f"network cost {bom.get('network_cost_usd', 0) / 1e6:,.1f} M USD "
-                      f"({bom.get('network_cost_share', 0):.1%} of the whole)")
     power = bom.get("power_breakdown_kw", {})
-    ax_power.barh(list(power), list(power.values()), color="#DD8452")
+    ax_power.barh(list(power), [max(v, 1e-3) for v in power.values()], color="#DD8452")
     ax_power.set_xscale("log")
     ax_power.set_xlabel("power (kW, log scale)")
-    ax_power.set_title(f"network power {bom.get('network_power_kw', 0):,.0f} kW "
-                       f"({bom.get('network_power_share', 0):.1%} of the whole)")
+    ax_power.set_title(f"power by part (kW): network {bom.get('network_power_kw', 0):,.0f} kW "
+                       f"= {bom.get('network_power_share', 0):.1%} of {bom.get('total_power_kw', 0):,.0f} kW",
+                       fontsize=10)
+    ax_cost.set_title(f"network cost by part (M USD): {bom.get('network_cost_usd', 0) / 1e6:,.1f} M USD "
+                      f"= {bom.get('network_cost_share', 0):.1%} of the whole", fontsize=10)
     return fig
 
 
@@ -67,35 +69,98 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def report_html(result: dict, images: dict[str, str]) -> str:
-    """One HTML page: key figures, stage reports, scores and BOM; `images` maps titles to data URIs."""
+# Which stage of the result each key figure comes from (the report labels every number with it).
+METRIC_STAGE = {
+    "family": "instance", "chips": "fabric", "cabinets": "placement", "floor_used": "placement",
+    "floor_area_m2": "instance floor", "network_cost_usd": "provisioning BOM",
+    "network_cost_share": "provisioning BOM", "network_power_kw": "provisioning BOM",
+    "total_power_kw": "provisioning BOM", "optical_modules": "provisioning BOM", "switches": "provisioning BOM",
+    "high_radix_switches": "provisioning BOM", "allreduce_busbw_GBps": "scoring", "allreduce_algorithm": "scoring",
+    "allreduce_efficiency": "scoring", "alltoall_time_ms": "scoring", "placement_status": "placement",
+    "placement_gap": "placement",
+}
+# Stage report columns: (key, heading with unit, format).
+STAGE_COLUMNS = (
+    ("status", "status", "{}"), ("objective", "objective (USD)", "{:,.0f}"), ("bound", "bound (USD)", "{:,.0f}"),
+    ("gap", "gap", "{:.2%}"), ("bound_method", "bound method", "{}"), ("wall_s", "wall time (s)", "{:,.2f}"),
+    ("time_limit_s", "time limit (s)", "{:g}"), ("seed", "seed", "{}"), ("workers", "workers", "{}"),
+)
+SCORE_COLUMNS = (
+    ("collective", "collective", "{}"), ("algorithm", "algorithm (auto's choice)", "{}"),
+    ("size_bytes", "size per chip", None), ("time_s", "time (ms)", "{:,.4g}"),
+    ("busbw_GBps", "bus bandwidth (GB/s)", "{:,.1f}"), ("lower_bound_s", "lower bound (ms)", "{:,.4g}"),
+    ("efficiency", "efficiency (bound / time)", "{:.1%}"),
+)
 
+
+def _cell(value: object, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _score_cell(record: dict, key: str, fmt: str | None) -> str:
+    if key == "size_bytes":
+        return format_size(record[key])
+    value = record.get(key)
+    return _cell(value * 1e3 if key.endswith("_s") and value is not None else value, fmt)
+
+
+def _bom_rows(bom: dict) -> list[list[str]]:
+    """The BOM's scalar figures with units and shares as percentages."""
+    labels = {
+        "cables_total": ("cables (count)", "{:,}"), "board_trace_links": ("board-trace links (count)", "{:,}"),
+        "optical_modules": ("optical modules (count)", "{:,}"), "high_radix_switches": ("high-radix switches", "{:,}"),
+        "chips": ("chips", "{:,}"), "network_cost_usd": ("network cost (USD)", "{:,.0f}"),
+        "chips_cost_usd": ("chips' system cost (USD)", "{:,.0f}"), "chip_cost_usd": ("system cost per chip (USD)",
+                                                                                    "{:,.0f}"),
+        "network_cost_share": ("network cost share of the whole", "{:.1%}"),
+        "network_power_kw": ("network power (kW)", "{:,.1f}"), "total_power_kw": ("total power (kW)", "{:,.1f}"),
+        "network_power_share": ("network power share of the whole", "{:.1%}"),
+    }
+    return [[label, _cell(bom.get(key), fmt)] for key, (label, fmt) in labels.items() if key in bom]
+
+
+def _cabinet_rows(placement: dict) -> list[list[object]]:
+    return [[c["cabinet"], c["kind"], c.get("group", "-"), c["cooling"], c["row"], c["position"], c["slot"],
+             f"{c['power_kw']:,.1f}"] for c in sorted(placement["cabinets"], key=lambda c: c["cabinet"])]
+
+
+def report_html(result: dict, images: dict[str, str]) -> str:
+    """One HTML page: key figures (each with its stage), stage reports, the figures (each once),
+    scores, the BOM and the cabinet -> slot list; `images` maps titles to data URIs."""
     metrics = design_metrics(result)
-    key_rows = [[label, "-" if metrics[key] is None else fmt.format(metrics[key])] for key, label, fmt in METRICS]
-    stage_cols = ["status", "objective", "bound", "gap", "bound_method", "wall_s", "time_limit_s", "seed", "workers"]
-    stage_rows = [[name] + [_fmt(stage.get(c)) for c in stage_cols] for name, stage in result["stages"].items()]
-    score_cols = ["collective", "algorithm", "size_bytes", "time_s", "busbw_GBps", "lower_bound_s", "efficiency"]
-    score_rows = [[_fmt(r.get(c)) for c in score_cols] for r in result["scores"] if r.get("auto", True)]
-    bom = (result.get("provisioning") or {}).get("bom") or {}
-    bom_rows = [[k, _fmt(v)] for k, v in bom.items() if not isinstance(v, dict | list)]
+    key_rows = [[label, _cell(metrics[key], fmt), METRIC_STAGE.get(key, "")] for key, label, fmt in METRICS]
+    stage_rows = [[name] + [_cell(stage.get(k), f) for k, _, f in STAGE_COLUMNS]
+                  for name, stage in result["stages"].items()]
+    score_rows = [[_score_cell(r, k, f) for k, _, f in SCORE_COLUMNS] for r in result["scores"] if r.get("auto", True)]
+    bom = result["provisioning"].get("bom") or {}
     figures = "".join(f"<figure><img src='{uri}' alt='{escape(title)}'>"
                       f"<figcaption>{escape(title)}</figcaption></figure>" for title, uri in images.items())
+    placement = result["placement"]
+    cabinets = ""
+    if "cabinets" in placement:
+        cabinets = ("<h2>Cabinet slots (placement stage; slot = row x slots per row + position)</h2>"
+                    + _html_table(["cabinet", "kind", "pod / group", "cooling", "row", "position", "slot",
+                                   "power (kW)"], _cabinet_rows(placement)))
     inst = result["instance"]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>topo_opt report: {escape(inst['name'])}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
-img{{max-width:100%;border:1px solid #eee}}figure{{margin:1em 0}}</style></head><body>
+img{{max-width:100%;border:1px solid #eee;display:block}}figure{{margin:1.5em 0}}
+figcaption{{font-size:90%;color:#444}}</style></head><body>
 <h1>{escape(inst['name'])}</h1>
 <p>{escape(inst['family'])} fabric, {inst['chips']:,} chips; instance sha256 <code>{inst['sha256'][:16]}…</code>;
 tool {escape(result['tool_version'])}, schema {escape(result['schema_version'])};
 time limit {result['options']['time_limit_s']} s, seed {result['options']['seed']},
 {result['options']['workers']} workers.</p>
-<h2>Key figures</h2>{_html_table(["metric", "value"], key_rows)}
-<h2>Stages</h2>{_html_table(["stage"] + stage_cols, stage_rows)}
+<p>Two stages count cables: placement sizes them for the fabric as built (every nominal lane), provisioning
+for the workload (its bill of materials, BOM). The key figures use the BOM; each number names its stage.</p>
+<h2>Key figures</h2>{_html_table(["metric (unit)", "value", "stage"], key_rows)}
+<h2>Stages (solver reports)</h2>{_html_table(["stage"] + [h for _, h, _ in STAGE_COLUMNS], stage_rows)}
 <h2>Figures</h2>{figures}
-<h2>Collectives</h2>{_html_table(score_cols, score_rows)}
-<h2>Bill of materials</h2>{_html_table(["item", "value"], bom_rows)}
+<h2>Collectives (scoring stage; auto's choice per size)</h2>{_html_table([h for _, h, _ in SCORE_COLUMNS], score_rows)}
+<h2>Bill of materials (provisioning stage)</h2>{_html_table(["item (unit)", "value"], _bom_rows(bom))}
+{cabinets}
 </body></html>
 """
 
@@ -130,12 +195,14 @@ def _seconds(t: float) -> str:
 
 
 def plot_scores(records: list[dict], title: str = ""):
-    """Figure of bus bandwidth against message size, one line per algorithm (auto's points named
-    after the algorithm chosen) and the bound's line (the bus bandwidth the lower bound would
-    give), one panel per collective. Agg backend, no display."""
+    """Figure of bus bandwidth against message size, one line per algorithm (auto's points marked by
+    the algorithm chosen, in the legend rather than as text, so labels never overlap) and the bound's
+    line (the bus bandwidth the lower bound would give), one panel per collective. Sizes on a log2
+    axis labelled in KiB / MiB / GiB. Agg backend, no display."""
     collectives = list(dict.fromkeys(r["collective"] for r in records))
-    fig = Figure(figsize=(6.4, 3.6 * len(collectives)), layout="constrained")
+    fig = Figure(figsize=(7.5, 3.4 * len(collectives)), layout="constrained")
     axes = fig.subplots(len(collectives), 1, squeeze=False)[:, 0]
+    markers = dict(zip(sorted({r["algorithm"] for r in records if r.get("auto")}), "osD^v<>phX*", strict=False))
     for ax, collective in zip(axes, collectives, strict=True):
         mine = [r for r in records if r["collective"] == collective]
         lines: dict[str, list[dict]] = {}
@@ -143,22 +210,37 @@ def plot_scores(records: list[dict], title: str = ""):
             lines.setdefault("auto" if r.get("auto") else r["algorithm"], []).append(r)
         for name, rs in lines.items():
             rs = sorted(rs, key=lambda r: r["size_bytes"])
-            ax.plot([r["size_bytes"] for r in rs], [r["busbw_GBps"] for r in rs], marker="o", label=name)
-            if name == "auto":  # say which algorithm auto chose at each size
-                for r in rs:
-                    ax.annotate(r["algorithm"], (r["size_bytes"], r["busbw_GBps"]), fontsize="x-small",
-                                textcoords="offset points", xytext=(3, -9))
+            ax.plot([r["size_bytes"] for r in rs], [r["busbw_GBps"] for r in rs], label=name,
+                    marker=None if name == "auto" else "o", lw=2 if name == "auto" else 1)
+            if name == "auto":  # which algorithm auto chose at each size: a marker per algorithm
+                for alg in dict.fromkeys(r["algorithm"] for r in rs):
+                    at = [r for r in rs if r["algorithm"] == alg]
+                    ax.scatter([r["size_bytes"] for r in at], [r["busbw_GBps"] for r in at], zorder=3, s=28,
+                               marker=markers.get(alg, "o"), color="black", label=f"auto chose {alg}")
         by_size = sorted({r["size_bytes"]: r for r in mine}.values(), key=lambda r: r["size_bytes"])
         ax.plot([r["size_bytes"] for r in by_size],
                 [r["busbw_GBps"] * r["time_s"] / r["lower_bound_s"] for r in by_size],
                 linestyle="--", color="black", label="bound")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("message size (bytes)")
+        sizes = [r["size_bytes"] for r in by_size]
+        ax.minorticks_off()
+        ax.set_xticks(sizes, [""] * len(sizes), minor=True)
+        ax.set_xticks(*_spaced_ticks(sizes), fontsize=8)
+        ax.set_xlabel("message size per chip (KiB / MiB / GiB)")
         ax.set_ylabel("bus bandwidth (GB/s)")
-        ax.set_title(f"{title} {collective}".strip())
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.set_title(f"{title} {collective}: bus bandwidth (GB/s) against size".strip(), fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
+
+
+def _spaced_ticks(sizes: list[int]) -> tuple[list[int], list[str]]:
+    """Labelled ticks at the sizes at least 4x apart (so labels cannot overlap), in KiB / MiB / GiB."""
+    kept: list[int] = []
+    for size in sizes:
+        if not kept or size >= 4 * kept[-1]:
+            kept.append(size)
+    return kept, [format_size(s) for s in kept]
 
 
 def format_solve(result: dict, path: str) -> str:
@@ -188,18 +270,31 @@ def floor_from_summary(summary: dict) -> Floor:
 
 
 def report_figures(result: dict) -> list[tuple[str, str, object]]:
-    """(file stem, title, matplotlib figure) for every figure the result supports."""
+    """(file stem, title with units and stage, matplotlib figure) for every figure the result supports."""
     name = result["instance"]["name"]
+    placement = result["placement"]
+    provisioning = result["provisioning"]
+    bom = provisioning.get("bom")
     figures = []
-    if result.get("floor") and "cabinets" in result["placement"]:
-        figures.append(("floor", "floor plan: cabinets by kW, cooling zones, optical links",
-                        placement_figure(name, floor_from_summary(result["floor"]), result["placement"])))
-    figures.append(("collectives", "bus bandwidth against message size, with the bound",
+    if result.get("floor") and "cabinets" in placement:
+        figures.append(("floor", "floor plan (m): cabinets by kW and number, pods and cooling zones outlined, "
+                        "optical runs in magenta (placement stage)",
+                        placement_figure(name, floor_from_summary(result["floor"]), placement, bom)))
+        figures.append(("headroom", "power headroom (kW): per row against the feed cap, per cooling zone against "
+                        "its capacity (placement stage)", headroom_figure(placement)))
+    if "lanes_per_chip" in provisioning:
+        figures.append(("lanes", "lanes per chip by class (lanes; provisioning stage)",
+                        lanes_figure(provisioning["lanes_per_chip"])))
+    if bom and bom.get("cables"):
+        figures.append(("cables", "cables by medium and length bucket (count; provisioning BOM)",
+                        cables_figure(bom["cables"])))
+    figures.append(("collectives", "bus bandwidth (GB/s) against message size, with the bound (scoring stage)",
                     plot_scores(result["scores"], name)))
-    bom = (result.get("provisioning") or {}).get("bom")
     if bom:
-        figures.append(("bom", "network cost and power breakdown", bom_figure(bom)))
+        figures.append(("bom", "network cost (M USD) and power (kW) by part (provisioning BOM)", bom_figure(bom)))
     return figures
+
+
 def format_placement(d: dict) -> str:
     """Placement summary as printed by `topo-opt place`."""
     rep, obj = d["report"], d["objective"]

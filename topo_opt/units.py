@@ -11,6 +11,7 @@ _SIZE_FACTORS = {
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
     "k": 2**10, "m": 2**20, "g": 2**30,
 }
+MAX_SIZE_BYTES = 2**40  # 1 TiB per chip: beyond any accelerator's memory
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
@@ -22,15 +23,15 @@ def parse_size_bytes(text: str | int) -> int:
     if isinstance(text, bool):
         raise ValueError(f"not a size: {text!r}")
     if isinstance(text, int):
-        value, unit = float(text), ""
+        value, unit = (float(text) if abs(text) <= MAX_SIZE_BYTES else float(MAX_SIZE_BYTES + 1)), ""
     else:
         match = _NUMBER_UNIT.match(str(text))
         if not match or match.group(2).lower() not in _SIZE_FACTORS:
             raise ValueError(f"not a size: {text!r} (use bytes or a unit such as 64KiB, 1MiB, 1GiB, 1GB)")
         value, unit = float(match.group(1)), match.group(2).lower()
     size = value * _SIZE_FACTORS[unit]
-    if size <= 0 or size != int(size):
-        raise ValueError(f"size must be a positive whole number of bytes, got {text!r}")
+    if not 0 < size <= MAX_SIZE_BYTES or size != int(size):
+        raise ValueError(f"size must be a whole number of bytes in [1, 1TiB], got {text!r}")
     return int(size)
 
 

@@ -252,4 +252,5 @@ FAMILY = Family(
     edge_kinds=lambda p: EDGE_KINDS[p.variant][2 if p.variant == "rail-optimized" else p.tiers],
     # a rail-optimized server's rail ports are NICs on its host, not the chip's lanes
     offchip_kinds=lambda p: ("chip-leaf",) if p.variant == "rail-optimized" else (),
+    links_per_chip=lambda p: p.tiers,
 )

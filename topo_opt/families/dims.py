@@ -128,4 +128,5 @@ FAMILY = Family(
     build=lambda p, lane_GBps, name: dims_fabric(p.dims, name),
     network_spec=network_spec,
     edge_kinds=lambda p: tuple(dim_kind(d.shape, i) for i, d in enumerate(p.dims)),
+    links_per_chip=lambda p: sum((d.size - 1) / 2 if d.shape == "full-mesh" else 1 for d in p.dims),
 )

@@ -144,4 +144,5 @@ FAMILY = Family(
     chips=lambda p: p.groups * p.routers_per_group * p.chips_per_router,
     build=lambda p, lane_GBps, name: dragonfly_fabric(p, name),
     network_spec=network_spec, edge_kinds=lambda p: EDGE_KINDS,
+    links_per_chip=lambda p: 1 + p.routers_per_group / (2 * p.chips_per_router) + p.global_links_per_router,
 )

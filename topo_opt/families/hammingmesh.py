@@ -81,4 +81,5 @@ FAMILY = Family(
     build=build, network_spec=network_spec,
     edge_kinds=lambda p: tuple(dim_kind(d.shape, i) for i, d in enumerate(_dims(p))),
     packing="fabric order: whole boards fill the compute cabinets in chip order",
+    links_per_chip=lambda p: 3.0,  # half a link per board side of 2, a row and a column port
 )

@@ -85,4 +85,5 @@ FAMILY = Family(
     build=lambda p, lane_GBps, name: torus_fabric(p.shape, p.bandwidth_GBps, p.latency_ns, p.twist, name),
     network_spec=network_spec,
     edge_kinds=lambda p: tuple(dim_kind("ring", d) for d in range(len(p.shape))),
+    links_per_chip=lambda p: len(p.shape),
 )

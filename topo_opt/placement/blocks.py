@@ -289,11 +289,12 @@ def _block_capacity(model, problem: PlacementProblem, members, options, a, y) ->
 
 
 def _savings(problem: PlacementProblem, bundles: np.ndarray) -> np.ndarray:
-    """Mean saving per tier of a set of bundles: cost(dearest reachable tier) - cost(tier)."""
+    """Mean saving per tier of a set of bundles: cost(dearest reachable tier) - cost(tier), for the
+    tiers 0..T (T, beyond every reach, saves a negative amount, so no term ever asks for it)."""
     if not len(bundles):
-        return np.zeros(problem.n_tiers)
-    cost = problem.cost_usd[bundles, : problem.n_tiers]
-    return (cost[:, -1:] - cost).mean(axis=0)
+        return np.zeros(problem.n_tiers + 1)
+    cost = problem.cost_usd[bundles, : problem.n_tiers + 1]
+    return (cost[:, problem.n_tiers - 1 : problem.n_tiers] - cost).mean(axis=0)
 
 
 def _near_terms(model, problem: PlacementProblem, members, loose, cover, y) -> list[tuple]:

@@ -114,7 +114,27 @@ def _precheck_messages(problem: PlacementProblem) -> list[str]:
         )
     if floor.cooling_zones:
         out.extend(_cooling_messages(problem))
+    out.extend(_reach_messages(problem))
     return out
+
+
+def _reach_messages(problem: PlacementProblem) -> list[str]:
+    """No medium reaches even the shortest run between two slots (neighbours in a row, or across
+    adjacent rows): every bundle between cabinets is beyond reach whatever the placement."""
+    floor = problem.floor
+    if not len(problem.bundle_a) or problem.n_slots < 2:
+        return []
+    gaps = [g for g, n in ((floor.slot_width_m, floor.slots_per_row), (floor.row_pitch_m, floor.rows)) if n > 1]
+    shortest = min(gaps) + 2 * floor.cable_slack_m
+    reach = float(problem.tier_reach_m[-1])
+    if shortest <= reach + 1e-9:
+        return []
+    longest = (floor.slots_per_row - 1) * floor.slot_width_m + (floor.rows - 1) * floor.row_pitch_m \
+        + 2 * floor.cable_slack_m
+    medium = problem.tier_media[-1].name
+    return [f"cable reach: the longest medium reach is {reach:g} m ({medium}) but the shortest run between "
+            f"two slots is {shortest:g} m and the longest {longest:,.1f} m; "
+            f"{len(problem.bundle_a)} bundles need a medium of at least {shortest:g} m reach"]
 
 
 def _cooling_messages(problem: PlacementProblem) -> list[str]:

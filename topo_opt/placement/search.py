@@ -14,8 +14,8 @@ and a bincount. Moves that break cooling, row power or zone capacity get delta =
 The move taken is drawn from the Boltzmann distribution exp(-delta / T) over all candidates (Gumbel
 max trick), staying put included; T falls geometrically from `t_start` to `t_end` over the step
 budget, so the search walks plateaus (many placements cost the same) and ends as a best-move descent.
-Steps are counted, not timed, so one seed gives one answer; `deadline` (wall clock) only guards the
-time limit on a machine slower than the budget assumed.
+Steps are counted, not timed, so one seed gives one answer; `deadline` (wall clock, `place` sets it
+at 3x the time limit) only guards against a machine far slower than the budget assumed.
 """
 
 import time
