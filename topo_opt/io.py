@@ -22,23 +22,27 @@ os.umask(_UMASK)
 
 def read_instance(path: str | os.PathLike) -> Instance:
     """Load and validate an instance YAML file; every problem becomes an InstanceError."""
+    return instance_from_mapping(read_yaml(path, "an instance file"), str(path))
+
+
+def read_yaml(path: str | os.PathLike, what: str = "a YAML file") -> Any:
+    """A YAML document; a missing, unreadable or malformed file becomes an InstanceError."""
     file = str(path)
     try:
         text = Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InstanceError(file, "", "no such file") from None
     except IsADirectoryError:
-        raise InstanceError(file, "", "is a directory, not an instance file") from None
+        raise InstanceError(file, "", f"is a directory, not {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InstanceError(file, "", f"cannot read: {exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InstanceError(file, "", f"malformed YAML: {where}{problem}") from None
-    return instance_from_mapping(raw, file)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -134,3 +138,16 @@ def write_figure(path: str | os.PathLike, figure: Any, dpi: int = 120) -> Path:
     buffer = BytesIO()
     figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
     return _write_atomic(target, buffer.getvalue())
+
+
+def read_json_if_valid(path: str | os.PathLike) -> Any:
+    """A JSON file's content, or None when it is missing or unreadable (a cache miss)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_search_schema() -> dict:
+    """The JSON Schema of search.json files (`topo-opt optimize`), shipped inside the package."""
+    return json.loads(resources.files("topo_opt").joinpath("search_schema.json").read_text(encoding="utf-8"))

@@ -46,9 +46,11 @@ def stage_options(options: SolveOptions, share: float) -> SolveOptions:
     return replace(options, time_limit_s=max(1.0, options.time_limit_s * share))
 
 
-def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet) -> dict:
+def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet,
+          provisioner: Callable = provision) -> dict:
     """Run every stage; raises InfeasibleError (exit 3) when a stage proves the instance infeasible,
-    SolverError when a stage's answer fails the independent verification."""
+    SolverError when a stage's answer fails the independent verification. `provisioner` is
+    `provision` (sized for the workload) or `provision_nominal` (the fabric as specified; optimize)."""
     start = time.perf_counter()
     progress(f"fabric: building {instance.fabric.family} graph")
     t0 = time.perf_counter()
@@ -59,7 +61,7 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
 
     if instance.has_physical:
         placement_report, placement_dict, provisioning_report, provisioning_dict = _physical_stages(
-            instance, graph, options, progress)
+            instance, graph, options, progress, provisioner)
     else:
         progress("placement, provisioning: not run (the instance has no physical sections)")
         placement_report = provisioning_report = None
@@ -98,7 +100,8 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
     }
 
 
-def _physical_stages(instance: Instance, graph, options: SolveOptions, progress: Progress) -> tuple:
+def _physical_stages(instance: Instance, graph, options: SolveOptions, progress: Progress,
+                     provisioner: Callable) -> tuple:
     progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
     placement = place(instance, graph, stage_options(options, PLACEMENT_SHARE))
     placement_dict = placement.to_dict()
@@ -106,8 +109,8 @@ def _physical_stages(instance: Instance, graph, options: SolveOptions, progress:
     progress(f"placement: {_status_line(placement.report)}")
 
     progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
-    provisioning = provision(instance, graph, stage_options(options, PROVISIONING_SHARE),
-                             slot_of_cabinet=placement.slot_of_cabinet)
+    provisioning = provisioner(instance, graph, stage_options(options, PROVISIONING_SHARE),
+                               slot_of_cabinet=placement.slot_of_cabinet)
     provisioning_dict = provisioning.to_dict()
     _check("provisioning", verify_provisioning(instance, graph, provisioning_dict))
     progress(f"provisioning: {_status_line(provisioning.report)}")
