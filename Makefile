@@ -8,7 +8,7 @@ INSTANCE ?= instances/atlas950-superpod.yaml
 TIME_LIMIT ?= 60
 SOLVE_FLAGS ?= --time-limit $(TIME_LIMIT) --seed 0 --workers 2
 
-.PHONY: install run build solve results report test bench lint clean
+.PHONY: install run build solve results report optimize test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ results: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/topo-opt report results/$(notdir $(INSTANCE:.yaml=.json))
+
+# The Atlas 950 question: which fabric for 8,192 Ascend 950DT under its floor and power (issue 11).
+optimize: $(STAMP)
+	$(BIN)/topo-opt optimize instances/search/atlas950.yaml --workers 2
+	$(BIN)/topo-opt report results/search/atlas950
 
 build: $(STAMP)
 	$(BIN)/topo-opt build $(INSTANCE)

@@ -53,8 +53,8 @@ _UB = UbMeshParams()
 
 def _ub_space(chips: int, chip: ChipType | None) -> dict[str, tuple]:
     """Pods of 2 x 4 or 4 x 4 racks of 64; the x72 lanes split over X, Y, inter-rack and uplinks."""
-    return {"pod_rows": (2, 4), "pod_cols": (4,), "lanes_y": (16, 24), "lanes_inter_rack": (4, 8, 16),
-            "lanes_uplink": (2, 4)}
+    return {"pod_rows": (2, 4), "pod_cols": (4,), "lanes_y": (8, 16, 24),
+            "lanes_inter_rack": (4, 8, 16), "lanes_uplink": (2, 4)}
 
 
 def _ub_fabric(params: dict, chips: int) -> dict:
@@ -70,9 +70,9 @@ def _ub_compute(fabric: dict, _: int | None) -> int:
 # --- clos ----------------------------------------------------------------------------------------
 
 def _clos_space(chips: int, chip: ChipType | None) -> dict[str, tuple]:
-    """Fat-tree or rail-optimized, 64 x 800G or 128 x 400G switches, 1 to 4 ports of 100 GB/s per chip."""
-    return {"variant": ("fat-tree", "rail-optimized"), "radix": (64, 128), "port_GBps": (100, 200, 400),
-            "tiers": (2, 3), "oversubscription": (1, 2)}
+    """Fat-tree or rail-optimized, 64 x 800G or 128 x 400G switches, 100 to 800 GB/s per chip."""
+    return {"variant": ("fat-tree", "rail-optimized"), "radix": (64, 128), "port_GBps": (100, 200, 400, 800),
+            "tiers": (2, 3), "oversubscription": (1, 2, 3)}
 
 
 def _clos_fabric(params: dict, chips: int) -> dict:
@@ -82,22 +82,23 @@ def _clos_fabric(params: dict, chips: int) -> dict:
 # --- torus ---------------------------------------------------------------------------------------
 
 def _shapes_3d(chips: int) -> tuple[tuple[int, ...], ...]:
-    """Sorted 3-D shapes a <= b <= c with a * b * c = chips, a >= 4 and c <= 4 a (near-cubic)."""
+    """Sorted 3-D shapes a <= b <= c with a * b * c = chips, a >= 4 and c <= 8 a (near-cubic)."""
     out = []
     for a in range(4, round(chips ** (1 / 3)) + 1):
         if chips % a:
             continue
         for b in range(a, math.isqrt(chips // a) + 1):
             c, rest = divmod(chips // a, b)
-            if not rest and c >= b and c <= 4 * a:
+            if not rest and c >= b and c <= 8 * a:
                 out.append((a, b, c))
     return tuple(out)
 
 
 def _torus_space(chips: int, chip: ChipType | None) -> dict[str, tuple]:
-    """Near-cubic 3-D shapes; links of the chip's bandwidth over 6 ports, or half of it; with and without twist."""
+    """Near-cubic 3-D shapes; links of the chip's bandwidth over 6 ports, or a half or a quarter of it;
+    with and without twist."""
     per_link = _chip_GBps(chip) / 6
-    return {"shape": _shapes_3d(chips), "bandwidth_GBps": (round(per_link / 2, 3), round(per_link, 3)),
+    return {"shape": _shapes_3d(chips), "bandwidth_GBps": tuple(round(per_link * f, 3) for f in (0.25, 0.5, 1.0)),
             "twist": (False, True)}
 
 
@@ -111,8 +112,8 @@ def _torus_fabric(params: dict, chips: int) -> dict:
 # --- dragonfly -----------------------------------------------------------------------------------
 
 def _dragonfly_space(chips: int, chip: ChipType | None) -> dict[str, tuple]:
-    """16 chips per router, 16 or 32 routers per group, 100-400 GB/s links (64 x 800G routers)."""
-    return {"chips_per_router": (16,), "routers_per_group": (16, 32), "global_links_per_router": (4, 8),
+    """8 to 32 chips per router, 16 or 32 routers per group, 100-400 GB/s links (64 x 800G routers)."""
+    return {"chips_per_router": (8, 16, 32), "routers_per_group": (16, 32), "global_links_per_router": (4, 8, 16),
             "bandwidth_GBps": (100, 200, 400), "global_bandwidth_GBps": (100, 200)}
 
 
