@@ -20,8 +20,8 @@ from bench.common import write_bench
 from topo_opt.optimize import load_spec
 from topo_opt.optimize.candidates import all_candidates
 from topo_opt.optimize.engines import make_engine
-from topo_opt.optimize.search import SCREEN_OPTIONS
 from topo_opt.optimize.screen import screen
+from topo_opt.optimize.search import SCREEN_OPTIONS
 
 QUESTION = "instances/search/atlas950.yaml"
 OUT = "results/search/atlas950"

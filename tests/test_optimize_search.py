@@ -15,8 +15,8 @@ import yaml
 
 from topo_opt.optimize import RunOptions, load_spec, run_search, strip_run
 from topo_opt.optimize.candidates import all_candidates
-from topo_opt.optimize.search import SCREEN_OPTIONS
 from topo_opt.optimize.screen import screen
+from topo_opt.optimize.search import SCREEN_OPTIONS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SMALL = ROOT / "instances" / "search" / "small.yaml"
@@ -64,7 +64,8 @@ def test_front_equals_enumeration(small_search):
 def test_cap_rejection_names_the_cap(small_search):
     spec, doc = small_search
     limit = {c.objective: c.limit for c in spec.caps}
-    over = [c for c in doc["candidates"] if c["objectives"] and c["objectives"]["total_power_kw"] > limit["total_power_kw"]]
+    over = [c for c in doc["candidates"]
+            if c["objectives"] and c["objectives"]["total_power_kw"] > limit["total_power_kw"]]
     assert over, "the small spec should have a candidate over its total_power cap"
     for c in over:
         assert c["status"] == "rejected"

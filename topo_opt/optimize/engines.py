@@ -41,7 +41,7 @@ class RayEngine:
         try:
             import ray
         except ImportError:
-            raise InstanceError("--engine", "ray", "Ray is not installed: pip install -e '.[ray]'") from None
+            raise InstanceError("--engine", "", "ray: Ray is not installed: pip install -e '.[ray]'") from None
         self._ray = ray
         self._started = not ray.is_initialized()
         if self._started:
@@ -64,7 +64,7 @@ class RayEngine:
 
 def make_engine(name: str, workers: int, address: str | None = None) -> LocalEngine | RayEngine:
     if name not in ENGINES:
-        raise InstanceError("--engine", "engine", f"unknown engine {name!r} (one of {', '.join(ENGINES)})")
+        raise InstanceError("--engine", "", f"unknown engine {name!r} (one of {', '.join(ENGINES)})")
     if address and name != "ray":
-        raise InstanceError("--address", "address", "only --engine ray joins a cluster")
+        raise InstanceError("--address", "", "only --engine ray joins a cluster")
     return RayEngine(workers, address) if name == "ray" else LocalEngine(workers)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from topo_opt.catalog import CHIPS
 from topo_opt.errors import InstanceError
 from topo_opt.instance import FAMILY_PARAMS
 from topo_opt.optimize.families import DEFAULT_SPACES
@@ -182,9 +183,8 @@ def _parse_space(raw: Any, chips: int, chip: Any, file: str) -> tuple:
                 raise _fail(file, f"{path}.{key}", f"unknown parameter of {family} "
                                                    f"(allowed: {', '.join(f for f in fields if f not in fam.derived)})")
         explicit = {k: expand_values(v, file, f"{path}.{k}") for k, v in params.items()}
-        defaults = fam.default_space(chips, chip)
-        merged = {**{k: v for k, v in defaults.items() if k not in explicit}, **explicit} if not params else explicit
-        out.append((family, tuple(merged.items())))
+        # a family named without parameters is searched at its default ranges
+        out.append((family, tuple((explicit or fam.default_space(chips, chip)).items())))
     return tuple(out)
 
 
@@ -199,7 +199,8 @@ def _parse_search(raw: Any, file: str) -> SearchOptions:
             raise _fail(file, "search.objectives", f"must be a non-empty list of {', '.join(OBJECTIVES)}")
         for i, o in enumerate(objs):
             if o not in OBJECTIVES:
-                raise _fail(file, f"search.objectives[{i}]", f"unknown objective {o!r} (one of {', '.join(OBJECTIVES)})")
+                raise _fail(file, f"search.objectives[{i}]",
+                            f"unknown objective {o!r} (one of {', '.join(OBJECTIVES)})")
         if "comm_time_s" not in objs or "network_cost_usd" not in objs:
             raise _fail(file, "search.objectives", "must include network_cost_usd and comm_time_s "
                                                    "(the recommendation trades them)")
@@ -246,7 +247,6 @@ def spec_from_mapping(raw: Any, file: str) -> SearchSpec:
                 raise _fail(file, f"cabinets.{kind}.{key}", "is derived per candidate; remove it")
     caps_raw = _mapping(raw.get("caps", {}), file, "caps")
     caps = tuple(parse_cap(str(k), v, file) for k, v in caps_raw.items())
-    from topo_opt.catalog import CHIPS  # the chip's figures set default ranges (lane and link speeds)
     chip = CHIPS.get(fixed["chip"]) if isinstance(fixed["chip"], str) else None
     space = _parse_space(raw.get("space"), chips, chip, file)
     description = raw.get("description", "")
