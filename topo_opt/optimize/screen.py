@@ -123,6 +123,9 @@ def screen(task: dict) -> dict:
         walls["scoring_wall_s"] = time.perf_counter() - t0
     except TopoOptError as exc:
         return _done(record, record["mapping"], "rejected", f"{stage}: {exc}", walls, start)
+    except Exception as exc:  # a stage's own bug on one design must not end the search: named, kept
+        return _done(record, record["mapping"], "rejected",
+                     f"{stage}: internal error: {type(exc).__name__}: {exc}", walls, start)
     objectives = objectives_of(mapping, plan["bom"], scores)
     checks = cap_checks(objectives, task["caps"])
     record.update(objectives=objectives, caps=checks, chips=plan["bom"]["chips"],

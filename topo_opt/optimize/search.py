@@ -48,7 +48,9 @@ class RunOptions:
 
 
 def _key(task: dict) -> str:
-    return hashlib.sha256(json.dumps({**task, "tool_version": __version__}, sort_keys=True).encode()).hexdigest()
+    """sha256 of what the task computes from (its output directory aside) and the tool version."""
+    what = {k: v for k, v in task.items() if k != "out_dir"}
+    return hashlib.sha256(json.dumps({**what, "tool_version": __version__}, sort_keys=True).encode()).hexdigest()
 
 
 class _Evaluator:
@@ -201,29 +203,24 @@ def _finalists(spec: SearchSpec, records: dict, seed: int, evaluate: _Evaluator,
         if not todo:
             return placed
         tasks = [{"id": i, "mapping": records[i]["mapping"], "options": options, "stage": "finalise",
+                  "out_dir": str(out_dir),
                   "workload": sorted({(r["collective"], r["size_bytes"]) for r in records[i]["scores"]})}
                  for i in todo]
         evaluate.total += len(tasks)
-        for i, fin in zip(todo, evaluate(_FinaliseToFile(str(out_dir)), tasks, [_key(t) for t in tasks]),
-                          strict=True):
+        for i, fin in zip(todo, evaluate(finalise_to_file, tasks, [_key(t) for t in tasks]), strict=True):
             placed[i] = {k: v for k, v in fin.items() if k not in ("id", "cache_key")}
             if fin["status"] != "ok":
                 records[i] = {**records[i], "status": "rejected", "reason": fin["reason"]}
                 ok.pop(i)
 
 
-class _FinaliseToFile:
-    """finalise, with the full result written to DIR/finalists/ID.json in the worker (results are
-    large; only the summary travels back). Picklable for the process pool and Ray."""
-
-    def __init__(self, out_dir: str):
-        self.out_dir = out_dir
-
-    def __call__(self, task: dict) -> dict:
-        fin = finalise(task)
-        if fin["result"] is not None:
-            write_json_atomic(Path(self.out_dir) / "finalists" / f"{task['id']}.json", fin["result"])
-        return {"id": task["id"], **_finalist_summary(task, fin)}
+def finalise_to_file(task: dict) -> dict:
+    """finalise, with the full result written to OUT_DIR/finalists/ID.json in the worker (results are
+    large; only the summary travels back). A module-level function, so Ray can run it as a task."""
+    fin = finalise(task)
+    if fin["result"] is not None:
+        write_json_atomic(Path(task["out_dir"]) / "finalists" / f"{task['id']}.json", fin["result"])
+    return {"id": task["id"], **_finalist_summary(task, fin)}
 
 
 def run_search(spec: SearchSpec, spec_sha256: str, out_dir: Path, run: RunOptions,
