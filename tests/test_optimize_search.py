@@ -12,20 +12,30 @@ import time
 import numpy as np
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from topo_opt.optimize import RunOptions, load_spec, run_search, strip_run
+from topo_opt.cli import main
+from topo_opt.optimize import RunOptions, load_spec, run_search, search_errors, strip_run, write_search
 from topo_opt.optimize.candidates import all_candidates
 from topo_opt.optimize.screen import screen
 from topo_opt.optimize.search import SCREEN_OPTIONS
+from topo_opt.pipeline import result_errors
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SMALL = ROOT / "instances" / "search" / "small.yaml"
 
 
 @pytest.fixture(scope="module")
-def small_search(tmp_path_factory):
+def small_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("small")
+
+
+@pytest.fixture(scope="module")
+def small_search(small_dir):
     spec, sha = load_spec(str(SMALL))
-    return spec, run_search(spec, sha, tmp_path_factory.mktemp("small"), RunOptions(workers=2))
+    doc = run_search(spec, sha, small_dir, RunOptions(workers=2))
+    write_search(small_dir, doc)
+    return spec, doc
 
 
 def non_dominated(ids: list[str], values: np.ndarray) -> set[str]:
@@ -144,3 +154,23 @@ def test_process_pool_and_ray_agree(tmp_path, small_search):
         ray.shutdown()
     assert on_ray["run"]["engine"] == "ray"
     assert json.dumps(strip_run(on_ray)) == json.dumps(strip_run(small_search[1]))
+
+
+def test_report_on_a_search(small_dir, small_search, tmp_path):
+    _, doc = small_search
+    result = CliRunner().invoke(main, ["report", str(small_dir), "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "recommended/index.html" in page and doc["recommendation"]["id"] in page
+    assert all(p["id"] in page for p in doc["front"])
+    assert (tmp_path / "rep" / "pareto.png").stat().st_size > 10_000
+    assert (tmp_path / "rep" / "recommended" / "index.html").exists()
+
+
+@pytest.mark.parametrize("search", sorted((ROOT / "results" / "search").glob("*/search.json")), ids=str)
+def test_committed_searches_validate(search):
+    doc = json.loads(search.read_text())
+    assert search_errors(doc) == []
+    rec = doc["recommendation"]
+    assert rec is None or result_errors(json.loads((search.parent / rec["result"]).read_text())) == []
+    assert all((search.parent / c["result"]).exists() for c in doc["candidates"] if c["result"])

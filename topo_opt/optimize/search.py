@@ -163,7 +163,8 @@ def _nsga2(spec: SearchSpec, budget: int, seed: int, evaluate: _Evaluator) -> di
         room = budget - _screened(records)
         fresh: list[Candidate] = []
         for c in cands:
-            if c.id not in records and c.id not in {f.id for f in fresh} and (c.mapping is None or len(fresh) < room):
+            valid = sum(f.mapping is not None for f in fresh)
+            if c.id not in records and c.id not in {f.id for f in fresh} and (c.mapping is None or valid < room):
                 fresh.append(c)
         _screen_all(spec, fresh, evaluate, records)
         for t, c in zip(trials, cands, strict=True):
