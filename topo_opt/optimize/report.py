@@ -2,6 +2,7 @@
 
 from html import escape
 
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from topo_opt.errors import InstanceError
@@ -33,6 +34,7 @@ def _params(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
+FAMILY_MARKERS = {"ub-mesh": "o", "clos": "s", "torus": "^", "dragonfly": "D", "dims": "v"}
 HEADER = ["candidate", "parameters", "network MUSD", "comm ms", "total kW", "network kW", "optics", "slots"]
 
 
@@ -72,9 +74,14 @@ def pareto_figure(doc: dict) -> Figure:
                    [c["objectives"]["network_cost_usd"] / 1e6 for c in rejected],
                    marker="x", color="#bbbbbb", label="rejected (over a cap)")
     if ok:
-        points = ax.scatter([c["objectives"]["comm_time_s"] * 1e3 for c in ok],
-                            [c["objectives"]["network_cost_usd"] / 1e6 for c in ok],
-                            c=[c["objectives"]["total_power_kw"] for c in ok], cmap="viridis", s=28)
+        power = [c["objectives"]["total_power_kw"] for c in ok]
+        norm = Normalize(min(power), max(power))
+        for family in sorted({c["family"] for c in ok}):
+            mine = [c for c in ok if c["family"] == family]
+            points = ax.scatter([c["objectives"]["comm_time_s"] * 1e3 for c in mine],
+                                [c["objectives"]["network_cost_usd"] / 1e6 for c in mine],
+                                c=[c["objectives"]["total_power_kw"] for c in mine], cmap="viridis", norm=norm,
+                                s=32, marker=FAMILY_MARKERS.get(family, "o"), label=family)
         fig.colorbar(points, ax=ax, label="total power (kW)")
     front = doc["front"]
     ax.scatter([p["objectives"]["comm_time_s"] * 1e3 for p in front],
@@ -84,10 +91,6 @@ def pareto_figure(doc: dict) -> Figure:
     if rec:
         ax.scatter([rec["objectives"]["comm_time_s"] * 1e3], [rec["objectives"]["network_cost_usd"] / 1e6],
                    marker="*", s=300, color="gold", edgecolors="black", label=f"recommended: {rec['id']}")
-    for family in sorted({c["family"] for c in ok}):
-        xs = [c["objectives"]["comm_time_s"] * 1e3 for c in ok if c["family"] == family]
-        ys = [c["objectives"]["network_cost_usd"] / 1e6 for c in ok if c["family"] == family]
-        ax.annotate(family, (min(xs), ys[xs.index(min(xs))]), fontsize=8, xytext=(4, 4), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("workload communication time (ms, log)")
