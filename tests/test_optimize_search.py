@@ -167,7 +167,8 @@ def test_report_on_a_search(small_dir, small_search, tmp_path):
     assert (tmp_path / "rep" / "recommended" / "index.html").exists()
 
 
-@pytest.mark.parametrize("search", sorted((ROOT / "results" / "search").glob("*/search.json")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("search", sorted((ROOT / "results" / "search").glob("*/search.json")),
+                         ids=lambda p: p.parent.name)
 def test_committed_searches_validate(search):
     doc = json.loads(search.read_text())
     assert search_errors(doc) == []
