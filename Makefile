@@ -11,7 +11,7 @@ SOLVE_FLAGS ?= --time-limit $(TIME_LIMIT) --seed 0 --workers 2
 RUN_DIR := results/run
 RESULT = $(RUN_DIR)/$(notdir $(INSTANCE:.yaml=.json))
 
-.PHONY: install run build solve results report screenshot test fuzz bench lint clean
+.PHONY: install run build solve results report screenshot optimize test fuzz bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ screenshot: $(STAMP)
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=10000 \
 	  --window-size=1280,3400 --screenshot=results/atlas950-report.png \
 	  "file://$(CURDIR)/results/atlas950-superpod-report/index.html"
+
+# The Atlas 950 question: which fabric for 8,192 Ascend 950DT under its floor and power (issue 11).
+optimize: $(STAMP)
+	$(BIN)/topo-opt optimize instances/search/atlas950.yaml --workers 2
+	$(BIN)/topo-opt report results/search/atlas950
 
 build: $(STAMP)
 	$(BIN)/topo-opt build $(INSTANCE)

@@ -30,6 +30,8 @@ from topo_opt.io import (
     write_json_atomic,
     write_text_atomic,
 )
+from topo_opt.optimize import SEARCH_ROOT, RunOptions, load_spec, run_search, write_search
+from topo_opt.optimize.report import format_search, read_search, search_figures, search_html
 from topo_opt.pipeline import SCHEMA_VERSION, result_consistency_errors
 from topo_opt.plots import FIGURE_FORMATS, placement_figure
 from topo_opt.provisioning.text import format_provisioning
@@ -316,12 +318,15 @@ def compare(results: tuple[str, ...], as_csv: bool, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("result", type=click.Path(dir_okay=False))
+@click.argument("result", metavar="RESULT|SEARCH", type=click.Path())
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Report directory [default: results/NAME-report].")
+              help="Report directory [default: results/NAME-report; a search: its directory's report/].")
 @_reported
 def report(result: str, out_dir: str | None) -> None:
-    """Write PNG figures and one self-contained HTML page for a result file."""
+    """Write PNG figures and one self-contained HTML page for a result file or a search."""
+    if Path(result).is_dir() or Path(result).name == "search.json":
+        _search_report(result, out_dir)
+        return
     data = _read_result(result)
     directory = Path(out_dir or f"results/{data['instance']['name']}-report")
     images = {}
@@ -377,6 +382,68 @@ def resilience(target: str, fail: str | None, scenario: str | None, trials: int,
             raise
         raise InstanceError(target, f"--{exc.field}", exc.message) from None
     click.echo(json.dumps(report_data, indent=2) if as_json else format_resilience(report_data))
+
+
+# --- optimize ------------------------------------------------------------------------------------
+
+def _search_progress() -> Callable[[dict], None] | None:
+    """A one-line progress bar on stderr (done / total, best so far, ETA) when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def emit(p: dict) -> None:
+        total = max(p["total"], p["done"], 1)
+        bar = "#" * int(30 * p["done"] / total)
+        best = f"best {p['best'][0] * 1e3:.3f} ms ({p['best'][1]})" if p["best"] else "best -"
+        eta = f"ETA {p['eta_s']:.0f} s" if p["eta_s"] is not None else "ETA -"
+        click.echo(f"\r[{bar:<30}] {p['done']}/{total} {best} {eta}   ", err=True, nl=False)
+
+    return emit
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--engine", default="local", show_default=True, help="local (process pool) or ray.")
+@click.option("--address", default=None, help="Ray cluster to join (from `ray start --head`); --engine ray only.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1, max=512),
+              help="Parallel screening tasks (local processes or Ray CPUs).")
+@click.option("--budget", default=None, type=click.IntRange(min=1), help="Screened candidates at most "
+              "[default: the spec's search.budget]; a larger space is searched by NSGA-II.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0, max=2**31 - 1))
+@click.option("--resume", is_flag=True, help="Reuse the cached candidates of an interrupted run.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="[default: results/search/NAME]")
+@_reported
+def optimize(spec: str, engine: str, address: str | None, workers: int, budget: int | None, seed: int,
+             resume: bool, out_dir: str | None) -> None:
+    """Search the spec's design space under its caps; write search.json with the front and the recommendation."""
+    _interrupt_on_sigterm()
+    parsed, sha = load_spec(spec)
+    directory = Path(out_dir) if out_dir else SEARCH_ROOT / parsed.name
+    progress = _search_progress()
+    doc = run_search(parsed, sha, directory, RunOptions(engine, workers, address, budget, seed, resume), progress)
+    if progress:
+        click.echo("", err=True)
+    path = write_search(directory, doc)
+    click.echo(format_search(doc, str(path)))
+
+
+def _search_report(target: str, out_dir: str | None) -> None:
+    path = Path(target) / "search.json" if Path(target).is_dir() else Path(target)
+    doc = read_search(path)
+    directory = Path(out_dir) if out_dir else path.parent / "report"
+    images = {title: png_data_uri(write_figure(directory / f"{name}.png", fig)) for name, title, fig in
+              search_figures(doc)}
+    link = None
+    rec = doc["recommendation"]
+    if rec and rec["result"]:
+        data = _read_result(str(path.parent / rec["result"]))
+        sub = directory / "recommended"
+        sub_images = {title: png_data_uri(write_figure(sub / f"{name}.png", fig))
+                      for name, title, fig in report_figures(data)}
+        write_text_atomic(sub / "index.html", report_html(data, sub_images))
+        link = "recommended/index.html"
+    page = write_text_atomic(directory / "index.html", search_html(doc, images, link))
+    click.echo(f"report written to {page} ({len(images)} figures{', recommended design linked' if link else ''})")
 
 
 if __name__ == "__main__":

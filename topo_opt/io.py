@@ -206,3 +206,16 @@ def write_figure(path: str | os.PathLike, figure: Any, dpi: int = 120) -> Path:
     buffer = BytesIO()
     figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
     return _write_atomic(target, buffer.getvalue())
+
+
+def read_json_if_valid(path: str | os.PathLike) -> Any:
+    """A JSON file's content, or None when it is missing or unreadable (a cache miss)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_search_schema() -> dict:
+    """The JSON Schema of search.json files (`topo-opt optimize`), shipped inside the package."""
+    return json.loads(resources.files("topo_opt").joinpath("search_schema.json").read_text(encoding="utf-8"))

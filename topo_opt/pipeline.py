@@ -56,17 +56,21 @@ def build(instance: Instance, seed: int = 0) -> tuple[Fabric, dict]:
     return fabric, summary
 
 
-def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet) -> dict:
+def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet,
+          provisioner: Callable = provision) -> dict:
     """Run every stage; raises InfeasibleError (exit 3) when a stage proves the instance infeasible,
-    SolverError when a stage's answer fails the independent verification or the result its schema."""
-    result = _solve(instance, instance_sha256, options, progress)
+    SolverError when a stage's answer fails the independent verification or the result its schema.
+    `provisioner` is `provision` (sized for the workload) or `provision_nominal` (the fabric as
+    specified; optimize)."""
+    result = _solve(instance, instance_sha256, options, progress, provisioner)
     problems = result_errors(result)
     if problems:
         raise SolverError(f"the result does not match its schema: {problems[0]}")
     return result
 
 
-def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress) -> dict:
+def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress,
+           provisioner: Callable) -> dict:
     start = time.perf_counter()
     progress(f"fabric: building {instance.fabric.family} graph")
     t0 = time.perf_counter()
@@ -77,7 +81,7 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
 
     if instance.has_physical:
         placement_report, placement_dict, provisioning_report, provisioning_dict = _physical_stages(
-            derive(instance, fabric), options, progress)
+            derive(instance, fabric), options, progress, provisioner)
     else:
         progress("placement, provisioning: not run (the instance has no physical sections)")
         placement_report = provisioning_report = None
@@ -123,14 +127,15 @@ def place_verified(design: Design, options: SolveOptions):
     return placement
 
 
-def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=None):
+def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=None,
+                       provisioner: Callable = provision):
     """Provisioning followed by its independent verification (the `provision` stage of every caller)."""
-    provisioning = provision(design, options, slot_of_cabinet=slot_of_cabinet)
+    provisioning = provisioner(design, options, slot_of_cabinet=slot_of_cabinet)
     check("provisioning", verify_provisioning(design, provisioning.to_dict()))
     return provisioning
 
 
-def _physical_stages(design: Design, options: SolveOptions, progress: Progress) -> tuple:
+def _physical_stages(design: Design, options: SolveOptions, progress: Progress, provisioner: Callable) -> tuple:
     progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
     placement = place_verified(design, stage_options(options, PLACEMENT_SHARE))
     placement_dict = placement.to_dict()
@@ -138,7 +143,7 @@ def _physical_stages(design: Design, options: SolveOptions, progress: Progress) 
 
     progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
     provisioning = provision_verified(design, stage_options(options, PROVISIONING_SHARE),
-                                      slot_of_cabinet=placement.slot_of_cabinet)
+                                      slot_of_cabinet=placement.slot_of_cabinet, provisioner=provisioner)
     provisioning_dict = provisioning.to_dict()
     progress(f"provisioning: {_status_line(provisioning.report)}")
     return placement.report, placement_dict, provisioning.report, provisioning_dict
