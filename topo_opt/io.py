@@ -15,6 +15,7 @@ import yaml
 
 from topo_opt.errors import InstanceError
 from topo_opt.instance import Instance, instance_from_mapping
+from topo_opt.training.model import ModelSpec, model_from_mapping
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -22,13 +23,22 @@ os.umask(_UMASK)
 
 def read_instance(path: str | os.PathLike) -> Instance:
     """Load and validate an instance YAML file; every problem becomes an InstanceError."""
+    return instance_from_mapping(_read_yaml(path, "an instance file"), str(path))
+
+
+def read_model(path: str | os.PathLike) -> ModelSpec:
+    """Load and validate a model description (`instances/models/*.yaml`) for `train`."""
+    return model_from_mapping(_read_yaml(path, "a model file"), str(path))
+
+
+def _read_yaml(path: str | os.PathLike, what: str) -> Any:
     file = str(path)
     try:
         text = Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InstanceError(file, "", "no such file") from None
     except IsADirectoryError:
-        raise InstanceError(file, "", "is a directory, not an instance file") from None
+        raise InstanceError(file, "", f"is a directory, not {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InstanceError(file, "", f"cannot read: {exc}") from None
     try:
@@ -38,7 +48,7 @@ def read_instance(path: str | os.PathLike) -> Instance:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InstanceError(file, "", f"malformed YAML: {where}{problem}") from None
-    return instance_from_mapping(raw, file)
+    return raw
 
 
 def file_sha256(path: str | os.PathLike) -> str:
