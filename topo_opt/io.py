@@ -31,6 +31,20 @@ def read_model(path: str | os.PathLike) -> ModelSpec:
     return model_from_mapping(_read_yaml(path, "a model file"), str(path))
 
 
+_SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "instances" / "models"
+
+
+def read_model_named(name_or_path: str) -> ModelSpec:
+    """A model file by path, or a shipped model by name (`instances/models/NAME.yaml`)."""
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        return read_model(name_or_path)
+    path = _SHIPPED_MODELS / f"{name_or_path}.yaml"
+    if not path.is_file():
+        shipped = ", ".join(sorted(p.stem for p in _SHIPPED_MODELS.glob("*.yaml"))) or "none found"
+        raise InstanceError("--model", "", f"no model file or shipped model {name_or_path!r} (shipped: {shipped})")
+    return read_model(path)
+
+
 def _read_yaml(path: str | os.PathLike, what: str) -> Any:
     file = str(path)
     try:

@@ -64,8 +64,8 @@ class Layout:
                 "interleave": self.interleave, "recompute": self.recompute, "zero": self.zero}
 
 
-def parse_layout_text(text: str, where: str = "--layout") -> Layout:
-    """Parse the text form; raises InstanceError(where, 'layout.TERM', …)."""
+def parse_layout_text(text: str, chips: int = 0, where: str = "--layout") -> Layout:
+    """Parse the text form; dp defaults to chips / (tp pp). Raises InstanceError(where, 'layout.TERM', …)."""
     values: dict = {}
     for part in text.split(","):
         key, _, value = part.strip().partition("=")
@@ -81,6 +81,8 @@ def parse_layout_text(text: str, where: str = "--layout") -> Layout:
             values[name] = value
         else:
             raise InstanceError(where, "layout", f"unknown term {part.strip()!r}; write e.g. tp=8,pp=16,dp=64,mb=1")
+    if "dp" not in values and chips and "tp" in values and "pp" in values:
+        values["dp"] = max(1, chips // (values["tp"] * values["pp"]))
     for key in ("tp", "pp", "dp"):
         if _INT_TERMS[key] not in values:
             raise InstanceError(where, f"layout.{key}", "is required (write e.g. tp=8,pp=16,dp=64)")

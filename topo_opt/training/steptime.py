@@ -92,10 +92,11 @@ class Efficiency:
         return self.max_fraction * flops / (flops + self.half_flops)
 
 
-# assumed: F_half = 5e10 (a 16-bit GEMM of 2 x 2,048 x 6,144 x 2,048 runs at half its asymptote);
-# max_fraction fitted for the A100 on three Megatron-LM runs (`python -m topo_opt.training.megatron`),
-# taken for every other chip (no published training efficiency for Ascend).
-DEFAULT_EFFICIENCY = Efficiency(max_fraction=0.75, half_flops=5e10, hbm_fraction=0.8)
+# assumed: half_flops = 5e10 (a layer of ~2 x 2,048 x 3,500^2 FLOPs per chip runs at half the asymptote)
+# and hbm_fraction = 0.8. max_fraction = 0.634 is fitted on five of Megatron-LM's ten Table 1 runs
+# on A100s (`python -m topo_opt.training.megatron`; held-out error in the README) and taken for
+# every chip: no training efficiency is published for Ascend (assumed). Tune per chip in EFFICIENCY.
+DEFAULT_EFFICIENCY = Efficiency(max_fraction=0.634, half_flops=5e10, hbm_fraction=0.8)
 EFFICIENCY: dict[str, Efficiency] = {}
 
 
