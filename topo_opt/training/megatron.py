@@ -26,7 +26,7 @@ from topo_opt.instance import Instance
 from topo_opt.training.comm import ScorerTimes
 from topo_opt.training.layout import Layout
 from topo_opt.training.model import ModelSpec
-from topo_opt.training.steptime import Efficiency, chip_efficiency, plan_step, step_time
+from topo_opt.training.steptime import chip_efficiency, plan_step, step_time
 
 SOURCE = "Narayanan et al. 2021, arXiv 2104.04473, Table 1"
 # (name, heads, hidden, layers, tp, pp, GPUs, batch, TFLOP/s per GPU)
@@ -105,7 +105,8 @@ def validate(selene: Instance, rows: tuple = TABLE1, fit_rows: tuple = FIT_ROWS)
 
 
 def markdown(result: dict) -> str:
-    lines = ["| model | tp | pp | GPUs | batch | published TFLOP/s/GPU | published s | model s | error | used for fit |",
+    lines = ["| model | tp | pp | GPUs | batch | published TFLOP/s/GPU | published s | model s | error "
+             "| used for fit |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['model']} | {r['tp']} | {r['pp']} | {r['gpus']:,} | {r['batch']:,} | "

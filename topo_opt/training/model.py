@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from topo_opt.instance import _Ctx, _choice, _parse_dataclass
+from topo_opt.instance import _choice, _Ctx, _parse_dataclass
 
 FFN_TYPES = {"gelu": 2, "swiglu": 3}  # weight matrices per FFN
 DTYPES = ("bf16", "fp8")

@@ -16,7 +16,7 @@ from topo_opt.training.steptime import Efficiency, chip_efficiency
 
 
 def train(instance: Instance, model: ModelSpec, layout: Layout | None = None,
-          space: SearchSpace = SearchSpace(), graph: nx.Graph | None = None,
+          space: SearchSpace | None = None, graph: nx.Graph | None = None,
           efficiency: Efficiency | None = None) -> dict:
     """The `train` record: `layout` (one layout's figures) or `search` (best, top, rejected).
 
@@ -39,6 +39,7 @@ def train(instance: Instance, model: ModelSpec, layout: Layout | None = None,
         out["layout"] = step_record(result, comm.records)
     else:
         domain = TP_DOMAIN[instance.fabric.family](instance.fabric.params)
+        space = space or SearchSpace()
         found = search(model, chip, eff, comm, chips, domain, space)
         out["search"] = search_record(found, comm.records, space.top)
         out["search"]["tp_domain"] = domain

@@ -12,7 +12,7 @@ exceeds the 10th best step time found: those cannot enter the top 10 (branch and
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from topo_opt.catalog import ChipType
@@ -121,7 +121,8 @@ class SearchResult:
 
 
 def search(model: ModelSpec, chip: ChipType, eff: Efficiency, comm, chips: int, tp_domain: int,
-           space: SearchSpace = SearchSpace()) -> SearchResult:
+           space: SearchSpace | None = None) -> SearchResult:
+    space = space or SearchSpace()
     layouts = candidates(model, chips, tp_domain, space)
     rejected, floors = [], []
     for layout in layouts:
@@ -131,20 +132,27 @@ def search(model: ModelSpec, chip: ChipType, eff: Efficiency, comm, chips: int, 
         if isinstance(result, Rejected):
             rejected.append(result)
         else:
-            floors.append((result.step_s, layout.label(), layout))
+            floors.append((per_target_s(result, model), layout.label(), layout))
     floors.sort(key=lambda f: (f[0], f[1]))
     timed: list[StepTime] = []
     for i, (floor_s, _, layout) in enumerate(floors):
-        if len(timed) >= space.top and floor_s > sorted(r.step_s for r in timed)[space.top - 1]:
-            tenth = sorted(r.step_s for r in timed)[space.top - 1]
-            rejected += [Rejected(lo, f"bound: compute and bubble alone take {f:.3f} s, above the "
-                                      f"{space.top}th best step {tenth:.3f} s", "bound")
+        if len(timed) >= space.top and floor_s > sorted(per_target_s(r, model) for r in timed)[space.top - 1]:
+            tenth = sorted(per_target_s(r, model) for r in timed)[space.top - 1]
+            rejected += [Rejected(lo, f"bound: compute and bubble alone take {f:.3f} s (at the target batch), "
+                                      f"above the {space.top}th best step {tenth:.3f} s", "bound")
                          for f, _, lo in floors[i:]]
             break
         result = evaluate(model, layout, chip, eff, comm, chips)
         (rejected if isinstance(result, Rejected) else timed).append(result)
-    timed.sort(key=lambda r: (r.step_s, r.plan.layout.label()))
+    timed.sort(key=lambda r: (per_target_s(r, model), r.plan.layout.label()))
     return SearchResult(tuple(timed), tuple(rejected), len(layouts), comm.calls)
+
+
+def per_target_s(result: StepTime, model: ModelSpec) -> float:
+    """Step time scaled to the target batch: layouts whose rounded batches differ compare fairly
+    (the ranking is by tokens per second)."""
+    target = result.plan.layout.global_batch or model.global_batch
+    return result.step_s * target / result.plan.batch
 
 
 def _unaligned(result: StepTime, comm) -> Rejected | None:
@@ -164,11 +172,8 @@ def rejection_summary(rejected: tuple[Rejected, ...]) -> dict:
 
 
 def lost_by(result: StepTime, best: StepTime) -> str:
-    """Why a timed layout is slower than the best: the breakdown item that grew most."""
+    """Why a timed layout is slower than the best: tokens/s behind, and the breakdown item that grew most."""
     diff = {k: result.breakdown_s[k] - best.breakdown_s[k] for k in result.breakdown_s}
     worst = max(diff, key=lambda k: diff[k])
-    return (f"+{result.step_s / best.step_s - 1:.1%}: {worst} +{diff[worst]:.3f} s")
+    return f"{result.tokens_per_s / best.tokens_per_s - 1:+.1%} tokens/s; {worst} {diff[worst]:+.3f} s"
 
-
-def with_batch(layout: Layout, model: ModelSpec) -> Layout:
-    return layout if layout.global_batch else replace(layout, global_batch=model.global_batch)

@@ -183,8 +183,8 @@ def peak_tflops(chip: ChipType, dtype: str) -> float:
 
 def plan_step(model: ModelSpec, layout: Layout, chip: ChipType, eff: Efficiency) -> StepPlan:
     """The compute, memory and the list of collectives of a layout (layout checked by the caller)."""
-    lo, t, p, d, e, v = layout, layout.tp, layout.pp, layout.dp, layout.ep, layout.interleave
-    b, s, h, L = lo.micro_batch, model.sequence, model.hidden, model.layers
+    lo, t, p, d = layout, layout.tp, layout.pp, layout.dp
+    b, s, L = lo.micro_batch, model.sequence, model.layers
     peak = peak_tflops(chip, model.dtype) * 1e12
     m = microbatches(lo, lo.global_batch or model.global_batch)
     fl = layer_flops(model, b)
