@@ -19,6 +19,8 @@ def step_record(st: StepTime, records: dict | None = None) -> dict:
         comm.append({"axis": op.axis, "collective": op.collective, "algorithm": rec.get("algorithm", op.algorithm),
                      "group_chips": op.size, "stride": op.stride, "size_bytes": op.size_bytes,
                      "count": op.count, "time_s": time_s, "overlaps": op.window or None})
+        if op.axis == "pp":  # timed as one step of a ring all-gather of pp sends
+            comm[-1].update(send_bytes=op.size_bytes // op.size, send_s=time_s / (op.size - 1))
     hbm = {k: v / 1e9 for k, v in plan.hbm_bytes.items()}
     return {
         "layout": lo.to_dict(), "label": lo.label(), "step_s": st.step_s,
@@ -60,6 +62,10 @@ def format_step(rec: dict) -> str:
              f"gradients {hbm['gradients']:.1f}, optimizer {hbm['optimizer']:.1f}, activations "
              f"{hbm['activations']:.1f}, logits {hbm['logits']:.1f})"]
     for c in rec["comm"]:
+        if "send_s" in c:
+            lines.append(f"  {c['axis']:>3} {'send':<14} {'ring step':<16} {c['group_chips']:>5} chips "
+                         f"{c['send_bytes'] / 2**20:>10.1f} MiB x {c['count']:g}: {c['send_s'] * 1e3:.3f} ms each")
+            continue
         lines.append(f"  {c['axis']:>3} {c['collective']:<14} {c['algorithm']:<16} {c['group_chips']:>5} chips "
                      f"{c['size_bytes'] / 2**20:>10.1f} MiB x {c['count']:g}: {c['time_s'] * 1e3:.3f} ms each")
     return "\n".join(lines)
