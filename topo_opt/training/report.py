@@ -96,7 +96,7 @@ def breakdown_figure(records: list[dict], title: str) -> Figure:
         if any(values):
             ax.bar(range(len(records)), values, bottom=bottoms, label=part, color=_COLOURS[part])
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    ax.set_xticks(range(len(records)), [r["label"].replace(",", "\n", 3) for r in records], fontsize=6)
+    ax.set_xticks(range(len(records)), [r["label"].replace(",", "\n") for r in records], fontsize=6)
     ax.set_ylabel("step time (s)")
     ax.set_title(title)
     ax.legend(fontsize=7)
