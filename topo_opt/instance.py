@@ -260,6 +260,8 @@ def _scalar(value: Any, tp: type, ctx: _Ctx, min_value: float) -> Any:
         return str(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ctx.fail(f"must be {_type_name(tp)}, got {value!r}")
+    if not math.isfinite(value):
+        raise ctx.fail(f"must be a finite number, got {value!r}")
     if tp is int and value != int(value):
         raise ctx.fail(f"must be a whole number, got {value!r}")
     if value < min_value or (min_value > 0 and value <= 0) or (min_value == 0 and value < 0):

@@ -14,8 +14,6 @@ and in range.
 """
 
 import dataclasses
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,10 +106,6 @@ _MAX = {"layers": 10_000, "hidden": 1_000_000, "ffn_hidden": 10_000_000, "heads"
 def model_from_mapping(raw: Any, file: str) -> ModelSpec:
     """Validate a parsed model YAML document; raises InstanceError naming the field."""
     ctx = _Ctx(file)
-    if isinstance(raw, Mapping):
-        for key, value in raw.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ctx.at(str(key)).fail(f"must be a finite number, got {value!r}")
     spec = _parse_dataclass(raw, ModelSpec, ctx)
     for name, limit in _MAX.items():
         if getattr(spec, name) > limit:
