@@ -43,6 +43,7 @@ CASES = {
     "zero-size": (GOOD.replace("bandwidth_GBps: 50", "bandwidth_GBps: 0"),
                   "fabric.dims[0].bandwidth_GBps: must be a finite number between 1e-06 and 1e+09"),
     "fractional-count": (GOOD.replace("size: 16", "size: 2.5"), "must be a whole number"),
+    "infinite-count": (GOOD.replace("size: 16", "size: .inf"), "fabric.dims[0].size: must be a whole number"),
     "unknown-family": (GOOD.replace("family: dims", "family: hypercube"), "fabric.family: unknown fabric family"),
     "unknown-shape": (GOOD.replace("shape: ring", "shape: rung"), "did you mean 'ring'"),
     "unknown-field": (GOOD.replace("latency_ns: 500", "latency_ms: 500"), "did you mean 'latency_ns'"),

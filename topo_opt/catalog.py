@@ -20,6 +20,9 @@ class ChipType:
     # system cost per chip (the chip with its share of boards, memory, hosts and chassis), for the
     # network's cost share; 0 = not given (an inline chip)
     cost_usd: float = field(default=0.0, metadata={"min": 0})
+    # for `train`: dense 16-bit peak and HBM bandwidth; 0 = not given
+    compute_tflops_bf16: float = field(default=0.0, metadata={"min": 0})
+    memory_GBps: float = field(default=0.0, metadata={"min": 0})
 
     @property
     def lane_GBps(self) -> float:
@@ -62,28 +65,42 @@ MEDIUM_KINDS = ("copper", "active-copper", "optics")
 # No accelerator system price is published in instances/FACTS.md: every cost_usd is an assumption. Ascend:
 # H100-class systems sell for about 25,000 USD per GPU, taken for every Ascend generation.
 _ASCEND_COST = "cost_usd: an H100-class system's price per GPU (no Ascend price is published)"
+# No 16-bit peak is published for these parts: half the FP8 figure, as on every FP8 tensor core
+_HALF_FP8 = "compute_tflops_bf16: half the FP8 peak"
 CHIPS: dict[str, ChipType] = {c.name: c for c in (
     ChipType("ascend-910c", 600, 392, 28, 128, 0, ("C1", "H6"),
-             ("tdp_w", "lanes: 28 UB lanes of 14 GB/s", _ASCEND_COST), 25_000),
+             ("tdp_w", "lanes: 28 UB lanes of 14 GB/s", _ASCEND_COST), 25_000,
+             compute_tflops_bf16=752, memory_GBps=3200),
     ChipType("ascend-950pr", 700, 2000, 72, 128, 1000, ("H1", "H6", "H7", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST, _HALF_FP8), 25_000,
+             compute_tflops_bf16=500, memory_GBps=1600),
     ChipType("ascend-950dt", 800, 2000, 72, 144, 1000, ("H1", "H6", "H7", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST, _HALF_FP8), 25_000,
+             compute_tflops_bf16=500, memory_GBps=4000),
     ChipType("ascend-960", 1000, 2200, 72, 288, 2000, ("H3", "H6", "U1"),
-             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST), 25_000),
+             ("tdp_w", "lanes: x72 as the UB-Mesh NPU", _ASCEND_COST, _HALF_FP8,
+              "memory_GBps: 9.6 TB/s, Huawei's roadmap figure, not in FACTS.md"), 25_000,
+             compute_tflops_bf16=1000, memory_GBps=9600),
     ChipType("nvidia-h20", 400, 450, 18, 96, 296, ("N1",),
              ("interconnect_GBps: NVLink 900 GB/s counted as 450 per direction", "lanes: 18 NVLink links",
-              "cost_usd: below H100-class (a cut-down part), with its share of an 8-GPU server"),
-             20_000),
+              "cost_usd: below H100-class (a cut-down part), with its share of an 8-GPU server", _HALF_FP8),
+             20_000, compute_tflops_bf16=148, memory_GBps=4000),
+    # Megatron-LM's validation runs (Selene): A100 SXM 80 GB, 312 TFLOPS dense BF16, 2,039 GB/s HBM2e,
+    # NVLink 3 at 600 GB/s both directions over 12 links [A1, M1]
+    ChipType("nvidia-a100-80gb", 400, 300, 12, 80, 0, ("A1", "M1"),
+             ("interconnect_GBps: NVLink 600 GB/s counted as 300 per direction",
+              "cost_usd: an 8-GPU server's share"), 15_000, compute_tflops_bf16=312, memory_GBps=2039),
     ChipType("rtx-pro-6000d", 600, 64, 1, 84, 0, ("N2", "N3"),
              ("interconnect_GBps: PCIe Gen5 x16 ~64 GB/s per direction",
               "cost_usd: a PCIe card with its share of a server"), 12_000),
     ChipType("b200-class", 1000, 900, 18, 192, 4500, ("N4",),
              ("tdp_w", "memory_gb", "compute_tflops_fp8", "1.8 TB/s NVLink counted as 900 per direction",
-              "cost_usd: with its share of an NVL72 rack"), 45_000),
+              "cost_usd: with its share of an NVL72 rack", _HALF_FP8, "memory_GBps"), 45_000,
+             compute_tflops_bf16=2250, memory_GBps=8000),
     ChipType("tpu-v4", 192, 300, 6, 32, 0, ("G1",),
              ("tdp_w", "interconnect_GBps: 6 links x 50 GB/s",
-              "cost_usd: TPUs are not sold; a system share like a PCIe accelerator's"), 10_000),
+              "cost_usd: TPUs are not sold; a system share like a PCIe accelerator's"), 10_000,
+             compute_tflops_bf16=275, memory_GBps=1200),
 )}
 
 SWITCHES: dict[str, SwitchType] = {s.name: s for s in (

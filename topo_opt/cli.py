@@ -23,6 +23,7 @@ from topo_opt.io import (
     file_sha256,
     png_data_uri,
     read_instance,
+    read_model_named,
     read_result,
     read_yaml,
     write_figure,
@@ -46,6 +47,9 @@ from topo_opt.report import (
 )
 from topo_opt.resilience import cable_GBps, failure_space, format_resilience, parse_fail_spec, resilience_report
 from topo_opt.solution import SolveOptions
+from topo_opt.training.layout import parse_layout_text
+from topo_opt.training.report import breakdown_figure, format_layout_search, format_step
+from topo_opt.training.run import train
 from topo_opt.units import parse_size_bytes
 
 
@@ -247,6 +251,36 @@ def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...]
     click.echo(json.dumps(records, indent=2) if as_json else format_scores(records))
     if plot and not as_json:
         click.echo(f"plot written to {plot}")
+
+
+@main.command("train")
+@click.argument("target", metavar="INSTANCE|RESULT", type=click.Path(dir_okay=False))
+@click.option("--model", "model_name", required=True,
+              help="A shipped model (gpt3-175b, llama3-405b, deepseek-v3-671b, megatron-1t) or a model YAML file.")
+@click.option("--layout", "layout_text", default=None,
+              help="One layout, e.g. tp=8,pp=8,dp=128,sp=8,mb=1,recompute=selective,zero=1 (default: --search).")
+@click.option("--search", "do_search", is_flag=True, help="Search the layouts (the default without --layout).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Draw the stacked step-time breakdown (PNG).")
+@_reported
+def train_command(target: str, model_name: str, layout_text: str | None, do_search: bool, as_json: bool,
+                  plot: str | None) -> None:
+    """Step time of a model on the fabric: one layout's breakdown, or the layout search."""
+    if layout_text and do_search:
+        raise InstanceError(target, "--search", "give --layout or --search, not both")
+    inst = _scored_instance(target)
+    model = read_model_named(model_name)
+    layout = parse_layout_text(layout_text, fabric_chip_count(inst.fabric)) if layout_text else None
+    record = train(inst, model, layout)
+    if plot:
+        bars = [record["layout"]] if layout else record["search"]["top"]
+        write_figure(plot, breakdown_figure(bars, f"{model.name} on {inst.name}"))
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+    else:
+        click.echo(format_step(record["layout"]) if layout else format_layout_search(record["search"]))
+        if plot:
+            click.echo(f"plot written to {plot}")
 
 
 def _progress_printer(quiet: bool) -> Callable[[str], None]:

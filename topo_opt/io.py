@@ -16,6 +16,7 @@ import yaml
 
 from topo_opt.errors import InstanceError
 from topo_opt.instance import Instance, instance_from_mapping
+from topo_opt.training.model import ModelSpec, model_from_mapping
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -36,6 +37,25 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first at line {first.line + 1})", key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
+
+
+def read_model(path: str | os.PathLike) -> ModelSpec:
+    """Load and validate a model description (`instances/models/*.yaml`) for `train`."""
+    return model_from_mapping(read_yaml(path, "a model file"), str(path))
+
+
+_SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "instances" / "models"
+
+
+def read_model_named(name_or_path: str) -> ModelSpec:
+    """A model file by path, or a shipped model by name (`instances/models/NAME.yaml`)."""
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        return read_model(name_or_path)
+    path = _SHIPPED_MODELS / f"{name_or_path}.yaml"
+    if not path.is_file():
+        shipped = ", ".join(sorted(p.stem for p in _SHIPPED_MODELS.glob("*.yaml"))) or "none found"
+        raise InstanceError("--model", "", f"no model file or shipped model {name_or_path!r} (shipped: {shipped})")
+    return read_model(path)
 
 
 def _read_text(file: str, what: str) -> str:

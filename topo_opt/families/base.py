@@ -118,6 +118,8 @@ class Family:
     pod_chips(params): chips per pod whose switches stay with the pod's cabinets (0: none).
     chips_per_cabinet(params): chips a compute cabinet must hold when the family fixes it (0: free).
     offchip_kinds(params): chip links that do not draw on the chip's own lanes (a host NIC).
+    tp_domain(params): the largest tensor-parallel group the fabric's fastest domain joins
+        (consecutive chip numbers: a UB-Mesh rack, a rail-optimized server), for `train`.
     links_per_chip(params): graph edges per chip, roughly (switch links included), for the
         up-front graph-size estimate that refuses fabrics too large to build.
     """
@@ -134,4 +136,5 @@ class Family:
     chips_per_cabinet: Callable[[Any], int] = lambda params: 0
     offchip_kinds: Callable[[Any], tuple[str, ...]] = lambda params: ()
     links_per_chip: Callable[[Any], float] = lambda params: 4.0
+    tp_domain: Callable[[Any], int] = lambda params: 1
     packing: str = "fabric order: chips fill the compute cabinets in chip order"

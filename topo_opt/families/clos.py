@@ -253,4 +253,5 @@ FAMILY = Family(
     # a rail-optimized server's rail ports are NICs on its host, not the chip's lanes
     offchip_kinds=lambda p: ("chip-leaf",) if p.variant == "rail-optimized" else (),
     links_per_chip=lambda p: p.tiers,
+    tp_domain=lambda p: p.server_chips if p.variant == "rail-optimized" else p.leaf_ports()[0],
 )

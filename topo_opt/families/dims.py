@@ -129,4 +129,5 @@ FAMILY = Family(
     network_spec=network_spec,
     edge_kinds=lambda p: tuple(dim_kind(d.shape, i) for i, d in enumerate(p.dims)),
     links_per_chip=lambda p: sum((d.size - 1) / 2 if d.shape == "full-mesh" else 1 for d in p.dims),
+    tp_domain=lambda p: p.dims[0].size,
 )

@@ -145,4 +145,5 @@ FAMILY = Family(
     build=lambda p, lane_GBps, name: dragonfly_fabric(p, name),
     network_spec=network_spec, edge_kinds=lambda p: EDGE_KINDS,
     links_per_chip=lambda p: 1 + p.routers_per_group / (2 * p.chips_per_router) + p.global_links_per_router,
+    tp_domain=lambda p: p.chips_per_router,
 )

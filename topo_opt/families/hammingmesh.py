@@ -82,4 +82,5 @@ FAMILY = Family(
     edge_kinds=lambda p: tuple(dim_kind(d.shape, i) for i, d in enumerate(_dims(p))),
     packing="fabric order: whole boards fill the compute cabinets in chip order",
     links_per_chip=lambda p: 3.0,  # half a link per board side of 2, a row and a column port
+    tp_domain=lambda p: p.board_rows * p.board_cols,
 )

@@ -86,4 +86,5 @@ FAMILY = Family(
     network_spec=network_spec,
     edge_kinds=lambda p: tuple(dim_kind("ring", d) for d in range(len(p.shape))),
     links_per_chip=lambda p: len(p.shape),
+    tp_domain=lambda p: p.shape[0],
 )

@@ -249,4 +249,5 @@ FAMILY = Family(
     chips_per_cabinet=lambda p: p.rack_npus,
     packing="fixed by the fabric: one UB-Mesh rack per compute cabinet",
     links_per_chip=lambda p: (p.board_npus + p.rack_boards + p.pod_rows + p.pod_cols) / 2 + 2,
+    tp_domain=lambda p: p.rack_npus,
 )
