@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
+from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule, canonical
 from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
 from topo_opt.collectives.engine import Evaluator, Timing
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
@@ -52,7 +52,10 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
     """
     where = fabric.name or "fabric"
     _check(where, "collective", collectives, COLLECTIVES)
-    _check(where, "algorithm", algorithms, ALGORITHMS + ("auto",))
+    try:
+        algorithms = [a if a == "auto" else canonical(a) for a in algorithms]
+    except ValueError as exc:
+        raise InstanceError(where, "algorithm", str(exc)) from None
     _check(where, "model", [model], MODELS)
     _check(where, "routing", [routing], ROUTINGS)
     for size in sizes_bytes:
