@@ -16,6 +16,7 @@ from topo_opt.collectives import score_fabric
 from topo_opt.compare import compare_csv, compare_table, design_metrics
 from topo_opt.design import derive
 from topo_opt.errors import InstanceError, TopoOptError
+from topo_opt.export import astra_sim_config
 from topo_opt.instance import fabric_chip_count
 from topo_opt.io import (
     existing_result_instance,
@@ -23,6 +24,7 @@ from topo_opt.io import (
     png_data_uri,
     read_instance,
     read_json,
+    write_astra_sim,
     write_figure,
     write_graph,
     write_json_atomic,
@@ -270,6 +272,21 @@ def report(result: str, out_dir: str | None) -> None:
         images[title] = png_data_uri(png)
     page = write_text_atomic(directory / "index.html", report_html(data, images))
     click.echo(f"report written to {page} ({len(images)} figures)")
+
+
+@main.command("export")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["astra-sim"]), default="astra-sim", show_default=True,
+              help="astra-sim: network.yml and system.json for ASTRA-sim's analytical backend.")
+@_reported
+def export_command(instance: str, directory: str, fmt: str) -> None:
+    """Write the fabric in another tool's input format (dims, torus, UB-Mesh fabrics)."""
+    config = astra_sim_config(pipeline.build_fabric(read_instance(instance)), instance)
+    for path in write_astra_sim(directory, config.network, config.system, config.notes):
+        click.echo(f"wrote {path}")
+    for note in config.notes:
+        click.echo(f"note: {note}")
 
 
 if __name__ == "__main__":

@@ -134,3 +134,13 @@ def write_figure(path: str | os.PathLike, figure: Any, dpi: int = 120) -> Path:
     buffer = BytesIO()
     figure.savefig(buffer, format=target.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
     return _write_atomic(target, buffer.getvalue())
+
+
+def write_astra_sim(directory: str | os.PathLike, network: dict, system: dict, notes: tuple[str, ...]) -> list[Path]:
+    """network.yml and system.json (each atomic) in `directory`; notes ride as YAML comments."""
+    out = Path(directory)
+    header = "".join(f"# {line}\n" for line in ("written by topo-opt for ASTRA-sim's analytical backend",
+                                                  *notes))
+    body = "".join(f"{key}: [ {', '.join(str(v) for v in values)} ]\n" for key, values in network.items())
+    return [_write_atomic(out / "network.yml", (header + body).encode("utf-8")),
+            write_json_atomic(out / "system.json", system)]
