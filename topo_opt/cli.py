@@ -159,7 +159,9 @@ def _scored_instance(target: str):
                    "(repeatable; default: the workload's).")
 @click.option("--algorithm", "algorithms", multiple=True,
               help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, "
-                   "ubmesh-xy or auto (repeatable; default auto).")
+                   "ubmesh-xy, scatter-allgather, hierarchical:A/B/... (one line algorithm per "
+                   "dimension), HCCL's Ring, Double-Ring, Mesh, Star, RHD, Pairwise, or auto "
+                   "(repeatable; default auto).")
 @click.option("--size", "sizes", multiple=True,
               help="Buffer per chip, e.g. 1GiB (repeatable; default: the workload's).")
 @click.option("--model", default="flow", show_default=True, help="flow (max-min fair sharing) or alpha-beta.")

@@ -26,6 +26,9 @@ all-reduce, BC broadcast, A2A all-to-all):
   ring (k-1)(alpha + m/k beta), bidir-ring (k-1)(alpha + m/(2k) beta), direct alpha + m/k beta,
   halving-doubling sum_j (alpha + m/2^(j+1) beta); m shrinks by k after each dimension; AG
   mirrors RS, AR is RS then AG.
+- scatter-allgather — BC: scatter of n/p to every rank (digit by digit, on rotated digit
+  orders weighted by the root's bandwidth into their first dimension), then all-gather
+  (multi-dim, or both-ways ring on unaligned groups): about 2 (p-1)/p n beta; van de Geijn.
 - HCCL's names (`HCCL_ALIASES`) map onto these where they are the same algorithm.
 - multi-dim — several dimension orders at once on LP fractions of the buffer
   (`multidim_fractions`); RS, AG, AR.
