@@ -1,6 +1,8 @@
 """Wall time and peak memory of `score`: all-reduce (auto) and all-to-all (auto) at 8 sizes on
 the 1,024-chip pod, Atlas 950 and Atlas 960, and ring all-reduce on `dims` rings of 1,024 to
-16,384 chips (ASTRA-sim's analytical backend needs ~7 s at 1,024 and ~a CPU-minute at 4,096)."""
+16,384 chips (ASTRA-sim's analytical backend needs ~7 s at 1,024 and ~a CPU-minute at 4,096);
+all five collectives (auto) on the Atlas 950 and 960, broadcast on a 1,024-chip ring and
+halving-doubling on an 8,192-chip switch (issue 16), with the parent commit's figures as `before`."""
 
 import time
 
@@ -40,6 +42,55 @@ def _ring(chips: int) -> dict:
             "efficiency": rec["efficiency"]}
 
 
+FIVE = ["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "broadcast"]
+# Measured on the parent commit (7b270da) with the same calls, before issue 16's changes.
+BEFORE = {
+    "instances/atlas950-superpod.yaml": {"broadcast_1GiB_score_s": 17.9, "broadcast_1GiB_efficiency": 0.0338},
+    "instances/atlas960-superpod.yaml": {"broadcast_1GiB_score_s": 35.2, "broadcast_1GiB_efficiency": 0.0231},
+    "ring1024": {"broadcast_1GiB_score_s": 1.9, "broadcast_1GiB_efficiency": 0.672},
+    "switch8192": {"error": "a step of 106,496 new flows is too large to route flow by flow"},
+}
+
+
+def _five(path: str) -> dict:
+    """All five collectives (auto) at the 8 sizes; broadcast's pick and efficiency at 1 GiB."""
+    start = time.perf_counter()
+    fabric = build_fabric(read_instance(path))
+    built = time.perf_counter()
+    records = score_fabric(fabric, FIVE, SIZES)
+    done = time.perf_counter()
+    (bc,) = [r for r in records if r["collective"] == "broadcast" and r["size_bytes"] == 2**30]
+    return {"chips": fabric.chips, "records": len(records), "build_s": built - start, "score_s": done - built,
+            "broadcast_1GiB": {"algorithm": bc["algorithm"], "time_s": bc["time_s"],
+                               "efficiency": bc["efficiency"]}}
+
+
+def _broadcast_ring(chips: int) -> dict:
+    fabric = dims_fabric((DimSpec("ring", chips, 50.0, 500.0),))
+    start = time.perf_counter()
+    (rec,) = score_fabric(fabric, ["broadcast"], [2**30])
+    return {"score_s": time.perf_counter() - start, "algorithm": rec["algorithm"], "time_s": rec["time_s"],
+            "efficiency": rec["efficiency"]}
+
+
+def _hd_switch(chips: int) -> dict:
+    fabric = dims_fabric((DimSpec("switch", chips, 50.0, 500.0),))
+    start = time.perf_counter()
+    (rec,) = score_fabric(fabric, ["all-reduce"], [2**30], ["halving-doubling"])
+    rabenseifner = 2 * (chips.bit_length() - 1) * 1e-6 + 2 * (chips - 1) / chips * 2**30 / 50e9
+    return {"score_s": time.perf_counter() - start, "time_s": rec["time_s"], "rabenseifner_s": rabenseifner,
+            "engine": rec["engine"]}
+
+
+def _case(name: str, func, arg, before: dict | None = None) -> dict:
+    m = measure(func, arg)
+    out = {"case": name, "wall_s": m.get("wall_s"), "peak_rss_mib": m.get("peak_rss_mib"), **m.get("value", {}),
+           "error": m.get("error")}
+    if before:
+        out["before"] = before
+    return out
+
+
 def main() -> None:
     cases = []
     for path in INSTANCES:
@@ -51,5 +102,12 @@ def main() -> None:
         m = measure(_ring, chips)
         cases.append({"case": f"dims ring of {chips:,} chips: ring all-reduce, 1 GiB", "wall_s": m.get("wall_s"),
                       "peak_rss_mib": m.get("peak_rss_mib"), **m.get("value", {}), "error": m.get("error")})
+    for path in INSTANCES[1:]:
+        cases.append(_case(f"{path}: all five collectives (auto), 8 sizes 1 KiB..4 GiB", _five, path,
+                           BEFORE[path]))
+    cases.append(_case("dims ring of 1,024 chips: broadcast (auto), 1 GiB", _broadcast_ring, 1024,
+                       BEFORE["ring1024"]))
+    cases.append(_case("dims switch of 8,192 chips: halving-doubling all-reduce, 1 GiB", _hd_switch, 8192,
+                       BEFORE["switch8192"]))
     write_bench("score", cases, note="one fresh process per case; wall_s includes loading and building the "
                 "fabric (build_s) and scoring (score_s); peak RSS includes the interpreter and imports")

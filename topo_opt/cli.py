@@ -17,6 +17,7 @@ from topo_opt.collectives import score_fabric
 from topo_opt.compare import compare_csv, compare_table, design_metrics
 from topo_opt.design import derive
 from topo_opt.errors import InstanceError, TopoOptError
+from topo_opt.export import astra_sim_config
 from topo_opt.instance import fabric_chip_count
 from topo_opt.io import (
     existing_result_instance,
@@ -26,6 +27,7 @@ from topo_opt.io import (
     read_model_named,
     read_result,
     read_yaml,
+    write_astra_sim,
     write_figure,
     write_graph,
     write_json_atomic,
@@ -220,7 +222,9 @@ def _scored_instance(target: str):
                    "(repeatable; default: the workload's).")
 @click.option("--algorithm", "algorithms", multiple=True,
               help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, "
-                   "ubmesh-xy or auto (repeatable; default auto).")
+                   "ubmesh-xy, scatter-allgather, hierarchical:A/B/... (one line algorithm per "
+                   "dimension), HCCL's Ring, Double-Ring, Mesh, Star, RHD, Pairwise, or auto "
+                   "(repeatable; default auto).")
 @click.option("--size", "sizes", multiple=True,
               help="Buffer per chip, e.g. 1GiB (repeatable; default: the workload's).")
 @click.option("--model", default="flow", show_default=True, help="flow (max-min fair sharing) or alpha-beta.")
@@ -478,6 +482,21 @@ def _search_report(target: str, out_dir: str | None) -> None:
         link = "recommended/index.html"
     page = write_text_atomic(directory / "index.html", search_html(doc, images, link))
     click.echo(f"report written to {page} ({len(images)} figures{', recommended design linked' if link else ''})")
+
+
+@main.command("export")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["astra-sim"]), default="astra-sim", show_default=True,
+              help="astra-sim: network.yml and system.json for ASTRA-sim's analytical backend.")
+@_reported
+def export_command(instance: str, directory: str, fmt: str) -> None:
+    """Write the fabric in another tool's input format (dims, torus, UB-Mesh fabrics)."""
+    config = astra_sim_config(pipeline.build_fabric(read_instance(instance)), instance)
+    for path in write_astra_sim(directory, config.network, config.system, config.notes):
+        click.echo(f"wrote {path}")
+    for note in config.notes:
+        click.echo(f"note: {note}")
 
 
 if __name__ == "__main__":

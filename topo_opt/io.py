@@ -239,3 +239,14 @@ def read_json_if_valid(path: str | os.PathLike) -> Any:
 def read_search_schema() -> dict:
     """The JSON Schema of search.json files (`topo-opt optimize`), shipped inside the package."""
     return json.loads(resources.files("topo_opt").joinpath("search_schema.json").read_text(encoding="utf-8"))
+
+
+def write_astra_sim(directory: str | os.PathLike, network: dict, system: dict, notes: tuple[str, ...]) -> list[Path]:
+    """network.yml and system.json (each atomic) in `directory`; notes ride as YAML comments."""
+    out = Path(directory)
+    header = "".join(f"# {line}\n" for line in ("written by topo-opt for ASTRA-sim's analytical backend",
+                                                  *notes))
+    body = "".join(f"{key}: [ {', '.join(str(v) for v in values)} ]\n" for key, values in network.items())
+    return [_write_atomic(out / "network.yml", (header + body).encode("utf-8")),
+            write_json_atomic(out / "system.json", system)]
+

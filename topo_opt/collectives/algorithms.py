@@ -20,6 +20,16 @@ all-reduce, BC broadcast, A2A all-to-all):
 - pairwise — A2A: p-1 steps, each a shift by one offset: (p-1)(alpha + n/p beta).
 - hierarchical — dimension by dimension, each with its line algorithm (direct on a full mesh
   or switch, both-ways ring on a ring); AG and AR's second half in reverse order.
+  `hierarchical:A/B/...` names the line algorithm of each dimension of the group in order
+  (`LINE_ALGORITHMS`: ring, bidir-ring, direct, halving-doubling), as ASTRA-sim, NCCL and
+  HCCL run them: RS on a line of k chips with m bytes per chip costs, per dimension,
+  ring (k-1)(alpha + m/k beta), bidir-ring (k-1)(alpha + m/(2k) beta), direct alpha + m/k beta,
+  halving-doubling sum_j (alpha + m/2^(j+1) beta); m shrinks by k after each dimension; AG
+  mirrors RS, AR is RS then AG.
+- scatter-allgather — BC: scatter of n/p to every rank (digit by digit, on rotated digit
+  orders weighted by the root's bandwidth into their first dimension), then all-gather
+  (multi-dim, or both-ways ring on unaligned groups): about 2 (p-1)/p n beta; van de Geijn.
+- HCCL's names (`HCCL_ALIASES`) map onto these where they are the same algorithm.
 - multi-dim — several dimension orders at once on LP fractions of the buffer
   (`multidim_fractions`); RS, AG, AR.
 - ubmesh-xy — A2A: direct, with the traffic that changes both X and Y split over X-first and
@@ -55,8 +65,15 @@ from topo_opt.collectives.schedule import (
 from topo_opt.collectives.topology import Dim
 
 ALGORITHMS = ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim",
-              "pairwise", "ubmesh-xy")
+              "pairwise", "ubmesh-xy", "scatter-allgather")
+LINE_ALGORITHMS = ("ring", "bidir-ring", "direct", "halving-doubling")
+# HCCL's algorithm names (CANN collective communication docs) that are one of ours; HCCL's NHR
+# (non-uniform hierarchical ring) and NB (non-uniform Bruck) have no counterpart here.
+HCCL_ALIASES = {"Ring": "ring", "Double-Ring": "bidir-ring", "Mesh": "direct", "Star": "direct",
+                "RHD": "halving-doubling", "Pairwise": "pairwise"}
+PER_DIM = "hierarchical:"
 MAX_CHUNKS = 4096
+MAX_PIPELINE_STEPS = 512  # distinct stages of a pipeline timed one by one (see `_pipeline`)
 _MAX_ORDERS = 5040  # dimension orders the multi-dim LP considers before falling back to rotations
 
 
@@ -83,8 +100,15 @@ def _chunks(g: GroupShape, depth: int, chain_bytes: float) -> int:
 
 def _pipeline(src: np.ndarray, dst: np.ndarray, offset: np.ndarray, chunks: int,
               chunk_bytes: float) -> list[Step]:
-    """Edge e forwards chunk i at stage offset[e] + i; consecutive stages with the same edges merge."""
+    """Edge e forwards chunk i at stage offset[e] + i; consecutive stages with the same edges merge.
+
+    A pipeline of more than `MAX_PIPELINE_STEPS` distinct stages (a chain over thousands of
+    chips) is timed as its steady state, every edge active, for each of its stages: an upper
+    bound on each ramp stage (fewer flows never take longer), exact when the edges are alike.
+    """
     bounds = np.unique(np.concatenate([[0], offset, offset + chunks]))
+    if len(bounds) - 1 > MAX_PIPELINE_STEPS:
+        return [Step((explicit(src, dst, chunk_bytes),), int(bounds[-1] - bounds[0]))]
     steps = []
     for lo, hi in itertools.pairwise(bounds):
         active = (offset <= lo) & (lo < offset + chunks)
@@ -295,6 +319,65 @@ def _elements(g: GroupShape) -> list[tuple[tuple[int, ...], str, Dim]]:
     return out
 
 
+def _line_phase(g: GroupShape, digit: int, algorithm: str, m: float) -> list[Step]:
+    """Reduce-scatter of m bytes per chip along one digit with a named line algorithm."""
+    k = g.shape[digit]
+    off = [0] * len(g.shape)
+    if algorithm == "ring":
+        off[digit] = 1
+        return [Step((Shift(tuple(off), m / k),), k - 1)]
+    if algorithm == "bidir-ring" and k > 2:
+        off[digit] = 1
+        fwd = Shift(tuple(off), m / (2 * k))
+        off[digit] = k - 1
+        return [Step((fwd, Shift(tuple(off), m / (2 * k))), k - 1)]
+    if algorithm in ("direct", "bidir-ring"):  # a 2-chip ring is one link: the direct exchange
+        return [Step(tuple(line_peers(g.shape, (digit,), m / k)))]
+    if k & (k - 1):
+        raise NotApplicable(f"halving-doubling on a line needs a power-of-two size, got {k}")
+    stride = math.prod(g.shape[:digit])
+    ranks = np.arange(g.p)
+    value = (ranks // stride) % k
+    return [Step((explicit(ranks, ranks + ((value ^ (k >> (j + 1))) - value) * stride, m / 2 ** (j + 1)),))
+            for j in range(k.bit_length() - 1)]
+
+
+def per_dimension(collective: str, g: GroupShape, n: float, names: tuple[str, ...]) -> Schedule:
+    """`hierarchical:A/B/...`: the digits of size > 1 in order, digit i reduce-scattered with
+    names[i]; all-gather mirrors it (steps reversed), all-reduce is RS then AG."""
+    dims = _need_dims(g, "hierarchical")
+    digits = [i for i, d in enumerate(dims) if d.size > 1]
+    if collective not in ("reduce-scatter", "all-gather", "all-reduce"):
+        raise NotApplicable(f"per-dimension choices apply to reduce-scatter, all-gather and all-reduce, "
+                            f"not {collective}")
+    if len(names) != len(digits):
+        raise NotApplicable(f"{len(names)} line algorithms given for a group of {len(digits)} dimensions "
+                            f"({', '.join(dims[i].name for i in digits)})")
+    rs, m = [], n
+    for i, name in zip(digits, names, strict=True):
+        rs.append(_line_phase(g, i, name, m))
+        m /= g.shape[i]
+    ag = [list(reversed(phase)) for phase in reversed(rs)]
+    chosen = {"reduce-scatter": rs, "all-gather": ag, "all-reduce": rs + ag}[collective]
+    return Schedule(tuple(step for phase in chosen for step in phase))
+
+
+def canonical(algorithm: str) -> str:
+    """Our name of an algorithm (HCCL aliases resolved, also per dimension); ValueError if unknown."""
+    if algorithm.startswith(PER_DIM):
+        names = [HCCL_ALIASES.get(a, a) for a in algorithm[len(PER_DIM):].split("/")]
+        bad = [a for a in names if a not in LINE_ALGORITHMS]
+        if bad or not names:
+            raise ValueError(f"unknown line algorithm {bad[0] if bad else ''!r} in {algorithm!r} "
+                             f"(one of: {', '.join(LINE_ALGORITHMS + tuple(HCCL_ALIASES))})")
+        return PER_DIM + "/".join(names)
+    name = HCCL_ALIASES.get(algorithm, algorithm)
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algorithm!r} (one of: {', '.join(ALGORITHMS)}, auto, "
+                         f"hierarchical:A/B/..., or HCCL's {', '.join(HCCL_ALIASES)})")
+    return name
+
+
 def hierarchical(collective: str, g: GroupShape, n: float) -> Schedule:
     """Dimension by dimension in the group's digit order (innermost first); all-gather and the
     second half of all-reduce go back in reverse order."""
@@ -449,10 +532,52 @@ def ubmesh_xy(collective: str, g: GroupShape, n: float) -> Schedule:
     return Schedule((Step(tuple(parts)),))
 
 
+def _scatter_orders(g: GroupShape) -> list[tuple[float, tuple[int, ...]]]:
+    """(buffer fraction, digit order) of the scatter: the rotations of the digits, order j taking
+    a share of the buffer proportional to what the root can send into its first dimension,
+    B_j k_j / (k_j - 1), so the root's links into every dimension finish the first phase together."""
+    if g.dims is None:
+        return [(1.0, (0,))]
+    digits = [i for i, d in enumerate(g.dims) if d.size > 1]
+    orders = [tuple(digits[j:] + digits[:j]) for j in range(len(digits))]
+    weight = np.array([g.dims[o[0]].chip_GBps * g.shape[o[0]] / (g.shape[o[0]] - 1) for o in orders])
+    return list(zip((weight / weight.sum()).tolist(), orders, strict=True))
+
+
+def _scatter_phases(g: GroupShape, n: float, fraction: float, order: tuple[int, ...]) -> list[Explicit]:
+    """Scatter of fraction * n from rank 0, digit by digit in `order`: a holder sends each peer of
+    its line the part of the buffer that ranks reachable from that peer by the later digits own."""
+    strides = np.cumprod((1,) + g.shape[:-1])
+    holders = np.zeros(1, dtype=np.int64)
+    phases = []
+    for pos, i in enumerate(order):
+        below = math.prod(g.shape[j] for j in order[pos + 1:])
+        peers = np.arange(1, g.shape[i]) * strides[i]
+        src = np.repeat(holders, len(peers))
+        dst = src + np.tile(peers, len(holders))
+        phases.append(explicit(src, dst, fraction * n * below / g.p))
+        holders = np.concatenate([holders, dst])
+    return phases
+
+
+def scatter_allgather(collective: str, g: GroupShape, n: float) -> Schedule:
+    """Broadcast as a scatter of n/p to every rank, then an all-gather (van de Geijn; Chan et al.
+    2007): (p-1)/p n beta twice plus the latencies, against n beta for a chain. The scatter runs
+    digit by digit on rotated digit orders (`_scatter_orders`) so the root sends into every
+    dimension at once; the all-gather is multi-dim on aligned groups, both-ways ring otherwise."""
+    if collective != "broadcast":
+        raise NotApplicable(f"scatter-allgather is a broadcast algorithm, not {collective}")
+    orders = [_scatter_phases(g, n, f, o) for f, o in _scatter_orders(g)]
+    stages = max(len(o) for o in orders)
+    scatter = tuple(Step((merge([o[s] for o in orders if s < len(o)]),)) for s in range(stages))
+    gather = multi_dim("all-gather", g, n) if g.dims is not None else bidir_ring("all-gather", g, n)
+    return Schedule(scatter + gather.steps)
+
+
 BUILDERS: dict[str, Callable[[str, GroupShape, float], Schedule]] = {
     "ring": ring, "bidir-ring": bidir_ring, "tree": tree, "halving-doubling": halving_doubling,
     "direct": direct, "hierarchical": hierarchical, "multi-dim": multi_dim, "pairwise": pairwise,
-    "ubmesh-xy": ubmesh_xy,
+    "ubmesh-xy": ubmesh_xy, "scatter-allgather": scatter_allgather,
 }
 
 
@@ -460,4 +585,7 @@ def build_schedule(collective: str, algorithm: str, g: GroupShape, size_bytes: f
     """The algorithm's schedule for one group; NotApplicable says why when it has none."""
     if g.p < 2:
         raise NotApplicable("a group needs at least 2 chips")
+    algorithm = canonical(algorithm)
+    if algorithm.startswith(PER_DIM):
+        return per_dimension(collective, g, float(size_bytes), tuple(algorithm[len(PER_DIM):].split("/")))
     return BUILDERS[algorithm](collective, g, float(size_bytes))

@@ -11,7 +11,9 @@ links' bandwidths, one direction):
   chips of one half of a coordinate, or of one slice of it (one UB-Mesh pod against the other
   pods), or one half of the rank order; then every switch joins the side it has more bandwidth
   to, level by level. Its capacity is an upper bound on the minimum cut for
-  that split of the chips, which keeps the time bound valid.
+  that split of the chips, which keeps the time bound valid. On a torus (twisted or not), all
+  chips in one group, also the hop bound: every byte crosses at least its shortest distance,
+  over the links' summed capacity (`_hop_bound_s_per_byte`).
 """
 
 import numpy as np
@@ -36,11 +38,25 @@ def lower_bound_s(collective: str, size_bytes: float, net: Network, groups: Grou
               "all-to-all": (p - 1) / p, "broadcast": 1.0}[collective]
     bound, method = factor * size_bytes / inj, f"injection {inj / 1e9:,.1f} GB/s per chip"
     if collective == "all-to-all":
+        hop = _hop_bound_s_per_byte(net, groups)
+        if hop is not None and hop * size_bytes > bound:
+            bound, method = hop * size_bytes, "hops: every byte crosses its shortest distance over all links"
         for crossing, capacity_GBps, what in _cuts(net, groups):
             cut = crossing * size_bytes / (capacity_GBps * 1e9)
             if cut > bound:
                 bound, method = cut, f"cut {what}: {capacity_GBps:,.1f} GB/s"
     return bound, method
+
+
+def _hop_bound_s_per_byte(net: Network, groups: Groups) -> float | None:
+    """All-to-all of every chip on a fabric with translations (a torus, twisted or not): each
+    of the p(p-1) flows of n/p bytes uses at least dist(s, t) links, and all links together
+    carry at most their summed capacity C, so time >= (n/p) sum_{s != t} dist(s, t) / C =
+    n sum_v dist(0, v) / C (distances from chip 0 stand for every chip by translation)."""
+    if net.translations is None or groups.count != 1 or groups.p != net.chips:
+        return None
+    dist = net.single_source().dist[: net.chips]
+    return float(dist.sum()) / (float(net.links.capacity_GBps.sum()) * 1e9)
 
 
 def _cuts(net: Network, groups: Groups):

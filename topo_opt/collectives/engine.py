@@ -54,6 +54,7 @@ class Evaluator:
     routing: str = "structured"
     brute_force: bool = False
     _cache: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # size-free figures the scorer derives (bounds, latency floors)
     _routes: "_RouteStore" = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,8 +66,8 @@ class Evaluator:
         engines = set()
         self._prefetch(schedule)
         for step in schedule.steps:
-            scale = _scale(step)
-            key = _key(step, scale)
+            scale = step_scale(step)
+            key = step_key(step, scale)
             if key not in self._cache:
                 self._cache[key] = self._time(step, scale)
             alpha, transfer, links, seconds, engine = self._cache[key]
@@ -92,7 +93,7 @@ class Evaluator:
         if self.brute_force:
             return
         pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s))
-                   and _key(s, _scale(s)) not in self._cache]
+                   and step_key(s, step_scale(s)) not in self._cache]
         if not pending:
             return
         flows = sum(_flow_count(self.groups, p) for s in pending for p in s.parts)
@@ -221,7 +222,7 @@ def _dense(net: Network, src, dst, via, routing: str):
     return a, latency
 
 
-def _scale(step: Step) -> float:
+def step_scale(step: Step) -> float:
     """The step's largest flow, in bytes: steps are timed per unit of it."""
     return max(float(p.size_bytes) if isinstance(p, Shift) else float(p.size_bytes.max()) for p in step.parts)
 
@@ -232,7 +233,7 @@ def _scaled(part, factor: float):
     return Explicit(part.src, part.dst, part.size_bytes * factor, part.via)
 
 
-def _key(step: Step, scale: float) -> bytes:
+def step_key(step: Step, scale: float) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for part in step.parts:
         if isinstance(part, Shift):

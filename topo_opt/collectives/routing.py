@@ -158,7 +158,13 @@ class Network:
         sizes = np.array(self.view.sizes)
         strides = self.view.strides
         delta = (dst[:, None] // strides - src[:, None] // strides) % sizes
-        per_axis = np.where(delta > 0, np.minimum(delta, sizes - delta), 0)
+        # only a ring hop grows with the offset; a full-mesh or switch hop is one link or one
+        # switch path, which the 8 entries per flow cover
+        ring = np.zeros(len(sizes), dtype=bool)
+        for d in self.view.dims:
+            if d.shape == "ring":
+                ring[list(d.axes)] = True
+        per_axis = np.where(delta > 0, np.where(ring, np.minimum(delta, sizes - delta), 1), 0)
         return int(per_axis.sum()) * 2 + 8 * len(src)
 
 

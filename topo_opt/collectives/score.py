@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
+from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule, canonical
 from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
-from topo_opt.collectives.engine import Evaluator, Timing
+from topo_opt.collectives.engine import Evaluator, Timing, step_key, step_scale
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
 from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
@@ -52,7 +52,10 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
     """
     where = fabric.name or "fabric"
     _check(where, "collective", collectives, COLLECTIVES)
-    _check(where, "algorithm", algorithms, ALGORITHMS + ("auto",))
+    try:
+        algorithms = [a if a == "auto" else canonical(a) for a in algorithms]
+    except ValueError as exc:
+        raise InstanceError(where, "algorithm", str(exc)) from None
     _check(where, "model", [model], MODELS)
     _check(where, "routing", [routing], ROUTINGS)
     for size in sizes_bytes:
@@ -94,8 +97,8 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     plus its largest flow at a chip's full injection bandwidth); once that bound reaches the best
     time found, the rest cannot win and are skipped. The choice is that of timing them all."""
     g = ev.groups
-    floor_s, _ = lower_bound_s(collective, size, ev.net, g)
-    inj = injection_GBps(ev.net, g) * 1e9
+    floor_s, _ = _bound(ev, collective, size)
+    inj = _memo(ev, ("injection",), lambda: injection_GBps(ev.net, g)) * 1e9
     candidates, reasons = [], {}
     for algorithm in ALGORITHMS:
         try:
@@ -137,9 +140,27 @@ def _faster(algorithm: str, time_s: float, best: str, best_s: float) -> bool:
     return time_s < best_s
 
 
+def _memo(ev: Evaluator, key: tuple, compute):
+    if key not in ev.memo:
+        ev.memo[key] = compute()
+    return ev.memo[key]
+
+
+def _bound(ev: Evaluator, collective: str, size: int) -> tuple[float, str]:
+    """`lower_bound_s`, computed once per collective: every bound is linear in the size."""
+    per_byte, method = _memo(ev, ("bound", collective), lambda: lower_bound_s(collective, 1.0, ev.net, ev.groups))
+    return per_byte * size, method
+
+
 def _alpha_floor_s(ev: Evaluator, step: Step) -> float:
-    """A step's alpha cannot be below the path latency of any of its flows: exact from rank digits
-    for dimension-order routing on aligned groups, else the shortest link's latency."""
+    """A step's alpha cannot be below the path latency of any of its flows (computed once per
+    step pattern: it does not depend on the bytes)."""
+    return _memo(ev, ("alpha", step_key(step, step_scale(step))), lambda: _alpha_floor_uncached(ev, step))
+
+
+def _alpha_floor_uncached(ev: Evaluator, step: Step) -> float:
+    """Exact from rank digits for dimension-order routing on aligned groups, else the shortest
+    link's latency."""
     g = ev.groups
     if g.axes is None or ev.routing == "shortest":
         return float(ev.net.links.latency_ns.min()) * 1e-9
@@ -165,7 +186,7 @@ def _record(ev: Evaluator, collective: str, algorithm: str, size: int, schedule:
     g: Groups = ev.groups
     p = g.p
     time_s = timing.time_s
-    bound, method = lower_bound_s(collective, size, ev.net, g)
+    bound, method = _bound(ev, collective, size)
     link = int(np.argmax(timing.busy_s))
     algbw = size / time_s / 1e9
     return {

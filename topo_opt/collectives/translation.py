@@ -1,8 +1,8 @@
 """Tori (twisted or not) as Cayley graphs: chip c -> c + t is an automorphism for every chip t.
 
 Chip coordinates x add digit by digit modulo the sizes k, except that a *twisted* dimension d
-(TPU v4 style, see `fabric.torus`) carries half-way round the longest dimension L when it wraps:
-x_d + y_d >= k_d gives x_d + y_d - k_d and adds k_L / 2 to coordinate L. The link from c to
+(TPU v4 style, see `families.torus`) carries half-way round every longest dimension L when it
+wraps: x_d + y_d >= k_d gives x_d + y_d - k_d and adds k_L / 2 to each coordinate L. The link from c to
 c + e_d is then a link for every c, wrap-around or not, so shortest paths from any chip are
 those from chip 0 moved by a translation:
 
@@ -28,7 +28,7 @@ class Translations:
     sizes: np.ndarray
     strides: np.ndarray
     twisted: np.ndarray  # bool per dimension
-    longest: int
+    longest: np.ndarray  # bool per dimension: the dimensions a twisted wrap carries into
 
     def coords(self, ids: np.ndarray) -> np.ndarray:
         return (np.asarray(ids)[..., None] // self.strides) % self.sizes
@@ -38,8 +38,8 @@ class Translations:
 
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         total = self.coords(a) + self.coords(b)
-        carry = (total >= self.sizes) & self.twisted
-        total[..., self.longest] += carry.sum(axis=-1) * (self.sizes[self.longest] // 2)
+        carry = ((total >= self.sizes) & self.twisted).sum(axis=-1)
+        total += carry[..., None] * np.where(self.longest, self.sizes // 2, 0)
         return self.ids(total % self.sizes)
 
     def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -47,8 +47,7 @@ class Translations:
         y = self.coords(b)
         neg = (-y) % self.sizes
         borrow = ((y > 0) & self.twisted).sum(axis=-1)
-        neg[..., self.longest] = (neg[..., self.longest] - borrow * (self.sizes[self.longest] // 2)) \
-            % self.sizes[self.longest]
+        neg = (neg - borrow[..., None] * np.where(self.longest, self.sizes // 2, 0)) % self.sizes
         return self.add(np.asarray(a), self.ids(neg))
 
 
@@ -60,9 +59,8 @@ def torus_translations(graph, desc, links: LinkTable) -> Translations | None:
     chips = links.chips
     coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
     sizes = coords.max(axis=0) + 1
-    longest = int(np.argmax(sizes))
-    twisted = np.array([desc.twisted and d != longest and 2 < k < sizes[longest]
-                        for d, k in enumerate(sizes)])
+    longest = sizes == sizes.max()
+    twisted = np.array([desc.twisted and 2 < k < sizes.max() for k in sizes])
     tr = Translations(sizes, np.cumprod(np.concatenate([[1], sizes[:-1]])).astype(np.int64), twisted, longest)
     for d in range(len(sizes)):  # every generator must map links onto links
         step = np.full(len(links.tail), int(tr.strides[d]))

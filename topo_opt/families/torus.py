@@ -34,22 +34,24 @@ def torus_fabric(shape: tuple[int, ...], bandwidth_GBps: float, latency_ns: floa
     along a dimension of size 2). Links = sum over d of N (N/2 where size_d = 2); degree 2n.
 
     With ``twist``, the wrap-around link of every dimension shorter than the longest lands
-    half-way round the longest dimension: chip (…, x_d = k_d-1, …, x_L) links to
-    (…, 0, …, (x_L + k_L/2) mod k_L). This is a bijection, so link count and degree are those of
-    the plain torus while the diameter and bisection improve on k x 2k-like shapes. A twisted
-    torus is no longer a product of rings: it has no product dimensions (`desc.dims` empty).
+    half-way round every longest dimension L (TPU v4's k x k x 2k twists each k-ring by k
+    along the 2k dimension; its k x 2k x 2k twists the k-ring by (k, k) along both 2k
+    dimensions, a diagonal seam): chip (…, x_d = k_d-1, …, x_L, …) links to
+    (…, 0, …, (x_L + k_L/2) mod k_L, …). This is a bijection, so link count and degree are those
+    of the plain torus while the diameter and bisection improve. A twisted torus is no longer a
+    product of rings: it has no product dimensions (`desc.dims` empty).
     """
     sizes = tuple(shape)
     graph = nx.Graph()
     add_chips(graph, sizes, cabinet=-1, board=-1)
-    longest = int(np.argmax(sizes))
-    twisted = twist and any(k < sizes[longest] for k in sizes)
+    longest = tuple(d for d, k in enumerate(sizes) if k == max(sizes))
+    twisted = twist and any(k < max(sizes) for k in sizes)
     coords = chip_coords(sizes) if twisted else None
     records = []
     for d, k in enumerate(sizes):
         kind = dim_kind("ring", d)
         pairs = ring_pairs(chip_lines(sizes, d))
-        if twisted and d != longest and k < sizes[longest] and k > 2:
+        if twisted and 2 < k < max(sizes):
             pairs = _twist_wraps(pairs, coords, sizes, d, longest)
         add_links(graph, pairs, bandwidth_GBps=bandwidth_GBps, latency_ns=latency_ns, lanes=1, kind=kind)
         records.append(DimRecord(kind, "ring", k, bandwidth_GBps, latency_ns, (d,), (kind,)))
@@ -61,15 +63,18 @@ def torus_fabric(shape: tuple[int, ...], bandwidth_GBps: float, latency_ns: floa
     return Fabric(desc, graph)
 
 
-def _twist_wraps(pairs: np.ndarray, coords: np.ndarray, sizes: tuple[int, ...], d: int, longest: int) -> np.ndarray:
+def _twist_wraps(pairs: np.ndarray, coords: np.ndarray, sizes: tuple[int, ...], d: int,
+                 longest: tuple[int, ...]) -> np.ndarray:
     """Move the far end (coordinate 0 along d) of each wrap-around link of dimension d half-way
-    round dimension `longest`. `ring_pairs` lists wrap links as (x_d = k_d-1, x_d = 0)."""
-    stride = math.prod(sizes[:longest])
+    round every dimension in `longest`. `ring_pairs` lists wrap links as (x_d = k_d-1, x_d = 0)."""
     wrap = (coords[pairs[:, 0], d] == sizes[d] - 1) & (coords[pairs[:, 1], d] == 0)
     far = pairs[wrap, 1]
-    x_long = coords[far, longest]
+    moved = far.copy()
+    for axis in longest:
+        x_long = coords[far, axis]
+        moved += ((x_long + sizes[axis] // 2) % sizes[axis] - x_long) * math.prod(sizes[:axis])
     out = pairs.copy()
-    out[wrap, 1] = far + ((x_long + sizes[longest] // 2) % sizes[longest] - x_long) * stride
+    out[wrap, 1] = moved
     return out
 
 
