@@ -34,9 +34,8 @@ SWEEP_LAYOUTS = ("tp=8,sp=8,dp=128", "tp=8,pp=8,ep=16,dp=8", "tp=64,pp=8,dp=16",
 
 
 def _provision(path: str) -> dict:
-    inst = read_instance(path)
-    graph = build_fabric(inst)
-    plan = provision(derive(inst, graph), OPTIONS).to_dict()
+    design = derive(read_instance(path))
+    plan = provision(design, OPTIONS).to_dict()
     r, bom = plan["report"], plan["bom"]
     return {"chips": bom["chips"], "status": r["status"], "objective_usd": r["objective"],
             "bound_usd": r["bound"], "gap": r["gap"], "bound_method": r["bound_method"],
@@ -45,7 +44,7 @@ def _provision(path: str) -> dict:
             "concurrent_flow": plan["max_concurrent_flow"]["achieved"],
             "optical_modules": bom["optical_modules"], "high_radix_switches": bom["high_radix_switches"],
             "network_cost_usd": bom["network_cost_usd"], "network_power_kw": bom["network_power_kw"],
-            "violations": verify_provisioning(derive(inst, graph), plan)}
+            "violations": verify_provisioning(design, plan)}
 
 
 def _solvers(path: str) -> list[dict]:
@@ -75,17 +74,17 @@ def _summary(plan: dict) -> dict:
 def comparison() -> dict:
     """UB-Mesh vs non-oversubscribed Clos at 8,192 chips, two ways (see the module docstring)."""
     ub_inst, clos_inst = read_instance(UBMESH_8K), read_instance(CLOS_8K)
-    ub_graph, clos_graph = build_fabric(ub_inst), build_fabric(clos_inst)
-    ub = provision(derive(ub_inst, ub_graph), OPTIONS).to_dict()
-    ub_published = provision_nominal(derive(ub_inst, ub_graph), OPTIONS).to_dict()
-    rate = ub["max_concurrent_flow"]["reference_rate_GBps"] * ub_inst.workload.target_throughput
-    clos_same_work = provision_at_rate(derive(clos_inst, clos_graph), OPTIONS, rate).to_dict()
-    clos_same_bw = provision(derive(clos_inst, clos_graph), OPTIONS).to_dict()
-    designs = {"ubmesh_provisioned": ub, "ubmesh_published": ub_published,
+    ub, clos = derive(ub_inst), derive(clos_inst)
+    ub_plan = provision(ub, OPTIONS).to_dict()
+    ub_published = provision_nominal(ub, OPTIONS).to_dict()
+    rate = ub_plan["max_concurrent_flow"]["reference_rate_GBps"] * ub_inst.workload.target_throughput
+    clos_same_work = provision_at_rate(clos, OPTIONS, rate).to_dict()
+    clos_same_bw = provision(clos, OPTIONS).to_dict()
+    designs = {"ubmesh_provisioned": ub_plan, "ubmesh_published": ub_published,
                "clos_equal_workload": clos_same_work, "clos_equal_bandwidth": clos_same_bw}
     return {
         "designs": {name: _summary(plan) for name, plan in designs.items()},
-        "ratios_equal_workload": bom_ratios(ub["bom"], clos_same_work["bom"]),
+        "ratios_equal_workload": bom_ratios(ub_plan["bom"], clos_same_work["bom"]),
         "ratios_equal_bandwidth": bom_ratios(ub_published["bom"], clos_same_bw["bom"]),
         "note": "ratio = UB-Mesh / Clos; equal workload: both carry the Atlas 950 workload at the rate its "
                 "published fabric carries; equal bandwidth: UB-Mesh's published x72 lanes vs 2 TB/s of "
@@ -102,7 +101,7 @@ def inter_rack_sweep() -> list[dict]:
         workload = dataclasses.replace(inst.workload, target_throughput=run["target"],
                                        layout=run.get("layout", inst.workload.layout))
         try:
-            plan = provision(dataclasses.replace(inst, workload=workload), graph, OPTIONS).to_dict()
+            plan = provision(derive(dataclasses.replace(inst, workload=workload), graph), OPTIONS).to_dict()
             out.append({**run, "layout": workload.layout, **_summary(plan)})
         except InfeasibleError as exc:
             out.append({**run, "layout": workload.layout, "infeasible": str(exc)})
