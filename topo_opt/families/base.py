@@ -105,6 +105,45 @@ class Fabric:
         return self.desc.name
 
 
+_FALLBACK_GBPS = 400.0  # a chip's bandwidth when an optimize spec's chip is inline (no catalog figures): assumed
+
+
+@dataclass(frozen=True)
+class FamilySpace:
+    """What `optimize` needs to search a family (`topo_opt.optimize`):
+
+    - `default_space(chips, chip)`: parameter -> candidate values for that chip count, used when a
+      spec gives no space (or names the family with no parameters);
+    - `derived`: parameters the chip count fixes (a spec may not search them);
+    - `fabric(params, chips)`: the instance's `fabric` section (without `family`), derived
+      parameters filled in; raises ValueError when the parameters cannot make `chips` chips;
+    - `compute_chips(fabric, template_chips)`: chips per compute cabinet.
+    Default ranges spend the chip's whole interconnect bandwidth or fractions of it.
+    """
+
+    default_space: Callable[[int, Any], dict[str, tuple]]
+    derived: tuple[str, ...]
+    fabric: Callable[[dict, int], dict]
+    compute_chips: Callable[[dict, int | None], int]
+
+
+def chip_GBps(chip: Any) -> float:
+    return chip.interconnect_GBps if chip else _FALLBACK_GBPS
+
+
+def whole(chips: int, per: int, what: str) -> int:
+    if per <= 0 or chips % per:
+        raise ValueError(f"{chips} chips are not a whole number of {what} of {per}")
+    return chips // per
+
+
+def template_chips(_: dict, template: int | None) -> int:
+    """Chips per compute cabinet from the spec's `cabinets.compute.chips` (families that do not fix it)."""
+    if not template:
+        raise ValueError("cabinets.compute.chips is required for this family (chips per compute cabinet)")
+    return template
+
+
 @dataclass(frozen=True)
 class Family:
     """One fabric family. Every callable is pure.
@@ -120,6 +159,7 @@ class Family:
     offchip_kinds(params): chip links that do not draw on the chip's own lanes (a host NIC).
     tp_domain(params): the largest tensor-parallel group the fabric's fastest domain joins
         (consecutive chip numbers: a UB-Mesh rack, a rail-optimized server), for `train`.
+    search: the family's design space for `optimize` (`FamilySpace`).
     links_per_chip(params): graph edges per chip, roughly (switch links included), for the
         up-front graph-size estimate that refuses fabrics too large to build.
     """
@@ -137,4 +177,5 @@ class Family:
     offchip_kinds: Callable[[Any], tuple[str, ...]] = lambda params: ()
     links_per_chip: Callable[[Any], float] = lambda params: 4.0
     tp_domain: Callable[[Any], int] = lambda params: 1
+    search: FamilySpace | None = None  # None: `optimize` does not search the family
     packing: str = "fabric order: chips fill the compute cabinets in chip order"

@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, choice, zero_ok
+from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, FamilySpace, choice, template_chips, zero_ok
 from topo_opt.families.common import add_switches
 from topo_opt.netspec import (
     PATTERNS,
@@ -246,6 +246,23 @@ def build(p: ClosParams, chip_lane_GBps: float | None, name: str) -> Fabric:
     return rail_optimized_fabric(p, name) if p.variant == "rail-optimized" else clos_fabric(p, name)
 
 
+
+
+# --- design space (optimize) ---------------------------------------------------------------------
+
+def _clos_space(chips: int, chip: Any) -> dict[str, tuple]:
+    """Fat-tree or rail-optimized, 64 x 800G or 128 x 400G switches, 100 to 800 GB/s per chip."""
+    return {"variant": ("fat-tree", "rail-optimized"), "radix": (64, 128), "port_GBps": (100, 200, 400, 800),
+            "tiers": (2, 3), "oversubscription": (1, 2, 3)}
+
+
+def _clos_fabric(params: dict, chips: int) -> dict:
+    return {**params, "chips": chips}
+
+
+SEARCH = FamilySpace(_clos_space, ("chips",), _clos_fabric, template_chips)
+
+
 FAMILY = Family(
     name="clos", params=ClosParams, check=check, chips=lambda p: p.chips, build=build,
     network_spec=network_spec,
@@ -254,4 +271,5 @@ FAMILY = Family(
     offchip_kinds=lambda p: ("chip-leaf",) if p.variant == "rail-optimized" else (),
     links_per_chip=lambda p: p.tiers,
     tp_domain=lambda p: p.server_chips if p.variant == "rail-optimized" else p.leaf_ports()[0],
+    search=SEARCH,
 )

@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from topo_opt.families.base import Fabric, FabricDesc, Family, zero_ok
+from topo_opt.families.base import Fabric, FabricDesc, Family, FamilySpace, template_chips, whole, zero_ok
 from topo_opt.families.common import add_switches
 from topo_opt.netspec import (
     PATTERNS,
@@ -139,6 +139,24 @@ def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets:
                        float(instance.chip.lanes), (note,))
 
 
+
+
+# --- design space (optimize) ---------------------------------------------------------------------
+
+def _dragonfly_space(chips: int, chip: Any) -> dict[str, tuple]:
+    """8 to 32 chips per router, 16 or 32 routers per group, 100-400 GB/s links (64 x 800G routers)."""
+    return {"chips_per_router": (8, 16, 32), "routers_per_group": (16, 32), "global_links_per_router": (4, 8, 16),
+            "bandwidth_GBps": (100, 200, 400), "global_bandwidth_GBps": (100, 200)}
+
+
+def _dragonfly_fabric(params: dict, chips: int) -> dict:
+    per_group = params.get("routers_per_group", 0) * params.get("chips_per_router", 0)
+    return {**params, "groups": whole(chips, per_group, "dragonfly groups")}
+
+
+SEARCH = FamilySpace(_dragonfly_space, ("groups",), _dragonfly_fabric, template_chips)
+
+
 FAMILY = Family(
     name="dragonfly", params=DragonflyParams, check=check,
     chips=lambda p: p.groups * p.routers_per_group * p.chips_per_router,
@@ -146,4 +164,5 @@ FAMILY = Family(
     network_spec=network_spec, edge_kinds=lambda p: EDGE_KINDS,
     links_per_chip=lambda p: 1 + p.routers_per_group / (2 * p.chips_per_router) + p.global_links_per_router,
     tp_domain=lambda p: p.chips_per_router,
+    search=SEARCH,
 )

@@ -7,7 +7,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, dim_kind, zero_ok
+from topo_opt.families.base import (
+    DimRecord,
+    Fabric,
+    FabricDesc,
+    Family,
+    FamilySpace,
+    chip_GBps,
+    dim_kind,
+    template_chips,
+    zero_ok,
+)
 from topo_opt.families.common import add_chips, add_links, chip_coords, chip_lines, ring_pairs
 from topo_opt.families.dims import product_bisection_GBps, product_spec
 from topo_opt.netspec import NetworkSpec
@@ -85,6 +95,41 @@ def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets:
     return product_spec(instance, "torus", dims, node_cab, cabinets, notes)
 
 
+
+
+# --- design space (optimize) ---------------------------------------------------------------------
+
+def _shapes_3d(chips: int) -> tuple[tuple[int, ...], ...]:
+    """Sorted 3-D shapes a <= b <= c with a * b * c = chips, a >= 4 and c <= 8 a (near-cubic)."""
+    out = []
+    for a in range(4, round(chips ** (1 / 3)) + 1):
+        if chips % a:
+            continue
+        for b in range(a, math.isqrt(chips // a) + 1):
+            c, rest = divmod(chips // a, b)
+            if not rest and c >= b and c <= 8 * a:
+                out.append((a, b, c))
+    return tuple(out)
+
+
+def _torus_space(chips: int, chip: Any) -> dict[str, tuple]:
+    """Near-cubic 3-D shapes; links of the chip's bandwidth over 6 ports, or a half or a quarter of it;
+    with and without twist."""
+    per_link = chip_GBps(chip) / 6
+    return {"shape": _shapes_3d(chips), "bandwidth_GBps": tuple(round(per_link * f, 3) for f in (0.25, 0.5, 1.0)),
+            "twist": (False, True)}
+
+
+def _torus_fabric(params: dict, chips: int) -> dict:
+    shape = params.get("shape")
+    if not isinstance(shape, list | tuple) or math.prod(shape) != chips:
+        raise ValueError(f"shape {shape!r} does not hold {chips} chips")
+    return {**params, "shape": list(shape)}
+
+
+SEARCH = FamilySpace(_torus_space, (), _torus_fabric, template_chips)
+
+
 FAMILY = Family(
     name="torus", params=TorusParams, check=check, chips=lambda p: math.prod(p.shape),
     build=lambda p, lane_GBps, name: torus_fabric(p.shape, p.bandwidth_GBps, p.latency_ns, p.twist, name),
@@ -92,4 +137,5 @@ FAMILY = Family(
     edge_kinds=lambda p: tuple(dim_kind("ring", d) for d in range(len(p.shape))),
     links_per_chip=lambda p: len(p.shape),
     tp_domain=lambda p: p.shape[0],
+    search=SEARCH,
 )

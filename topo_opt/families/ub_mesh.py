@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from topo_opt.catalog import CHIPS, SWITCHES
-from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, zero_ok
+from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, FamilySpace, whole, zero_ok
 from topo_opt.families.common import add_chips, add_links, add_switches, chip_lines, mesh_pairs
 from topo_opt.netspec import (
     PATTERNS,
@@ -241,6 +241,32 @@ def build(p: UbMeshParams, chip_lane_GBps: float | None, name: str) -> Fabric:
     return ubmesh_fabric(p, p.lane_GBps or chip_lane_GBps or _DEFAULT_LANE_GBPS, name)
 
 
+
+
+# --- design space (optimize) ---------------------------------------------------------------------
+
+_DEFAULTS = UbMeshParams()
+
+
+def _ub_space(chips: int, chip: Any) -> dict[str, tuple]:
+    """Pods of 2 x 4 or 4 x 4 racks of 64; the x72 lanes split over X, Y, inter-rack and uplinks."""
+    return {"pod_rows": (2, 4), "pod_cols": (4,), "lanes_y": (8, 16, 24),
+            "lanes_inter_rack": (4, 8, 16), "lanes_uplink": (2, 4)}
+
+
+def _ub_fabric(params: dict, chips: int) -> dict:
+    rack = params.get("board_npus", _DEFAULTS.board_npus) * params.get("rack_boards", _DEFAULTS.rack_boards)
+    pod = rack * params.get("pod_rows", _DEFAULTS.pod_rows) * params.get("pod_cols", _DEFAULTS.pod_cols)
+    return {**params, "pods": whole(chips, pod, "UB-Mesh pods")}
+
+
+def _ub_compute(fabric: dict, _: int | None) -> int:
+    return fabric.get("board_npus", _DEFAULTS.board_npus) * fabric.get("rack_boards", _DEFAULTS.rack_boards)
+
+
+SEARCH = FamilySpace(_ub_space, ("pods",), _ub_fabric, _ub_compute)
+
+
 FAMILY = Family(
     name="ub-mesh", params=UbMeshParams, check=check, chips=lambda p: p.chips, build=build,
     network_spec=network_spec, edge_kinds=lambda p: EDGE_KINDS,
@@ -250,4 +276,5 @@ FAMILY = Family(
     packing="fixed by the fabric: one UB-Mesh rack per compute cabinet",
     links_per_chip=lambda p: (p.board_npus + p.rack_boards + p.pod_rows + p.pod_cols) / 2 + 2,
     tp_domain=lambda p: p.rack_npus,
+    search=SEARCH,
 )
