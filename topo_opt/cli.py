@@ -183,7 +183,7 @@ def place_command(instance: str, time_limit: float, seed: int, workers: int, out
                   plot: str | None, as_json: bool) -> None:
     """Place the cabinets on the floor under power and cooling; print the summary."""
     inst = read_instance(instance)
-    result = pipeline.place_verified(derive(inst), SolveOptions(time_limit, seed, workers)).to_dict()
+    _, result = pipeline.place_verified(derive(inst), SolveOptions(time_limit, seed, workers))
     if out:
         write_json_atomic(out, result)
     if plot:
@@ -202,8 +202,8 @@ def place_command(instance: str, time_limit: float, seed: int, workers: int, out
 @_reported
 def provision_command(instance: str, time_limit: float, seed: int, workers: int, as_json: bool) -> None:
     """Size lanes, cable bundles and switches for the workload; print the plan and bill of materials."""
-    plan = pipeline.provision_verified(derive(read_instance(instance)), SolveOptions(time_limit, seed, workers))
-    click.echo(json.dumps(plan.to_dict(), indent=2) if as_json else format_provisioning(plan.to_dict()))
+    _, plan = pipeline.provision_verified(derive(read_instance(instance)), SolveOptions(time_limit, seed, workers))
+    click.echo(json.dumps(plan, indent=2) if as_json else format_provisioning(plan))
 
 def _scored_instance(target: str):
     """An instance YAML, or a result JSON whose `instance.path` names one."""

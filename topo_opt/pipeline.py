@@ -120,31 +120,34 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
     }
 
 
-def place_verified(design: Design, options: SolveOptions):
-    """Placement followed by its independent verification (the `place` stage of every caller)."""
+def place_verified(design: Design, options: SolveOptions) -> tuple:
+    """Placement followed by its independent verification (the `place` stage of every caller):
+    (the placement, its JSON-ready dict, serialised once for the check and the caller)."""
     placement = place(design, options)
-    check("placement", verify_placement(design, placement.to_dict()))
-    return placement
+    as_dict = placement.to_dict()
+    check("placement", verify_placement(design, as_dict))
+    return placement, as_dict
 
 
 def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=None,
-                       provisioner: Callable = provision):
-    """Provisioning followed by its independent verification (the `provision` stage of every caller)."""
+                       provisioner: Callable = provision) -> tuple:
+    """Provisioning followed by its independent verification (the `provision` stage of every
+    caller): (the provisioning, its JSON-ready dict)."""
     provisioning = provisioner(design, options, slot_of_cabinet=slot_of_cabinet)
-    check("provisioning", verify_provisioning(design, provisioning.to_dict()))
-    return provisioning
+    as_dict = provisioning.to_dict()
+    check("provisioning", verify_provisioning(design, as_dict))
+    return provisioning, as_dict
 
 
 def _physical_stages(design: Design, options: SolveOptions, progress: Progress, provisioner: Callable) -> tuple:
     progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
-    placement = place_verified(design, stage_options(options, PLACEMENT_SHARE))
-    placement_dict = placement.to_dict()
+    placement, placement_dict = place_verified(design, stage_options(options, PLACEMENT_SHARE))
     progress(f"placement: {_status_line(placement.report)}")
 
     progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
-    provisioning = provision_verified(design, stage_options(options, PROVISIONING_SHARE),
-                                      slot_of_cabinet=placement.slot_of_cabinet, provisioner=provisioner)
-    provisioning_dict = provisioning.to_dict()
+    provisioning, provisioning_dict = provision_verified(
+        design, stage_options(options, PROVISIONING_SHARE), slot_of_cabinet=placement.slot_of_cabinet,
+        provisioner=provisioner)
     progress(f"provisioning: {_status_line(provisioning.report)}")
     return placement.report, placement_dict, provisioning.report, provisioning_dict
 

@@ -41,9 +41,8 @@ class HammingMeshParams:
 
 
 def _dims(p: HammingMeshParams) -> tuple[DimSpec, ...]:
-    board = "ring"
-    return (DimSpec(board, p.board_rows, p.board_GBps, p.board_latency_ns),
-            DimSpec(board, p.board_cols, p.board_GBps, p.board_latency_ns),
+    return (DimSpec("ring", p.board_rows, p.board_GBps, p.board_latency_ns),
+            DimSpec("ring", p.board_cols, p.board_GBps, p.board_latency_ns),
             DimSpec("switch", p.boards_x, p.network_GBps, p.network_latency_ns),
             DimSpec("switch", p.boards_y, p.network_GBps, p.network_latency_ns))
 
