@@ -55,6 +55,8 @@ CASES = {
     "lanes-over-budget": ("name: t\nfabric: {family: ub-mesh, lanes_x: 40}\n", "fabric.lanes_total: lanes_x + lanes_y"),
     "clos-two-tier-too-big": ("name: t\nfabric: {family: clos, chips: 4096, radix: 32}\n",
                               "fabric.tiers: 256 leaves exceed a spine's 32 ports"),
+    "rail-three-tiers": ("name: t\nfabric: {family: clos, variant: rail-optimized, chips: 512, tiers: 3}\n",
+                         "fabric.tiers: the rail-optimized variant is built with 2 tiers, got 3"),
     "bad-size-unit": (GOOD + "workload: {sizes: [1XB]}\n", "workload.sizes[0]: not a size"),
     "bad-layout": (GOOD + "workload: {layout: 'tp=eight'}\n", "workload.layout: bad term"),
     "zone-row-outside": (PHYSICAL.replace("COUNT", "2").replace("rows: [0]", "rows: [3]"),

@@ -80,6 +80,9 @@ def check(p: ClosParams, ctx: Any) -> None:
     if p.tiers == 3 and p.pods() > p.radix:
         raise ctx.at("radix").fail(
             f"{p.pods()} pods exceed a core switch's {p.radix} ports; raise the radix or use fewer chips")
+    if p.variant == "rail-optimized" and p.tiers != 2:
+        # the rails share one spine layer; a third tier was silently dropped before
+        raise ctx.at("tiers").fail(f"the rail-optimized variant is built with 2 tiers, got {p.tiers}")
     if p.variant == "rail-optimized" and p.chips % p.server_chips:
         raise ctx.at("chips").fail(
             f"{p.chips} chips do not fill whole servers of server_chips = {p.server_chips}")
@@ -244,8 +247,6 @@ def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets:
 
 def build(p: ClosParams, chip_lane_GBps: float | None, name: str) -> Fabric:
     return rail_optimized_fabric(p, name) if p.variant == "rail-optimized" else clos_fabric(p, name)
-
-
 
 
 # --- design space (optimize) ---------------------------------------------------------------------
