@@ -54,8 +54,9 @@ optimize: $(STAMP)
 build: $(STAMP)
 	$(BIN)/topo-opt build $(INSTANCE)
 
+# Spread over the machine's cores (pytest-xdist): the suite is mostly single-threaded work.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The property-based bad-input suite with its long profile (>= 2,000 cases; tests/conftest.py).
 fuzz: $(STAMP)
