@@ -140,4 +140,21 @@ def test_every_shipped_instance_has_a_committed_result():
 
 
 def test_time_budget_is_split_among_stages():
-    assert pipeline.PLACEMENT_SHARE + pipeline.PROVISIONING_SHARE < 1
+    assert pipeline.PLACEMENT_SHARE + pipeline.JOINT_SHARE + pipeline.PROVISIONING_SHARE < 1
+
+
+def test_placement_cables_what_provisioning_buys(pod_result):
+    """One set of cable figures: the placement's objective is the BOM's between-cabinet cables."""
+    result, _ = pod_result
+    placement, bom = result["placement"], result["provisioning"]["bom"]
+    obj, between = placement["objective"], bom["between_cabinets"]
+    assert obj["cables"] == between["cables"] > 0
+    assert obj["optical_modules"] == between["optical_modules"]
+    assert obj["cable_cost_usd"] == pytest.approx(between["cost_usd"], rel=1e-9)
+    assert obj["network_power_kw"] == pytest.approx(between["power_kw"], rel=1e-6)
+    rounds = placement["joint_rounds"]
+    assert rounds[0]["round"] == 0 and rounds[0]["accepted"]
+    # every accepted round after the first bought a cheaper network than the one before it
+    costs = [r["network_cost_usd"] for r in rounds if r["accepted"]]
+    assert costs == sorted(costs, reverse=True)
+    assert bom["network_cost_usd"] == pytest.approx(costs[-1], rel=1e-9)

@@ -1,7 +1,8 @@
 """`solve(instance, options) -> result`: fabric -> placement -> provisioning -> scoring, in one time budget.
 
-The time limit is split among the solver stages: placement gets PLACEMENT_SHARE of it and
-provisioning PROVISIONING_SHARE (scoring and fabric analysis take seconds and are not limited).
+The time limit is split among the solver stages: the first placement gets PLACEMENT_SHARE of it,
+the joint loop's later placements JOINT_SHARE together, and the provisionings PROVISIONING_SHARE
+together (scoring and fabric analysis take seconds and are not limited).
 The result is a plain JSON-ready dict (documented by `result_schema.json`); writing it is io's job.
 """
 
@@ -21,8 +22,8 @@ from topo_opt.fabric.analysis import summarize
 from topo_opt.families.base import Fabric
 from topo_opt.instance import Instance
 from topo_opt.io import result_schema_errors
-from topo_opt.placement import place
-from topo_opt.provisioning import provision
+from topo_opt.placement import place, reprice
+from topo_opt.provisioning import bought_bundles, provision
 from topo_opt.solution import SolveOptions, StageReport
 from topo_opt.verify import verify_placement, verify_provisioning
 
@@ -32,7 +33,9 @@ SCHEMA_VERSION = "1.0"
 SWEEP_SIZES_BYTES = (2**10, 2**15, 2**20, 2**25, 2**30, 2**32)
 ALWAYS_SCORED = ("all-reduce", "all-to-all")
 PLACEMENT_SHARE = 0.55
-PROVISIONING_SHARE = 0.40
+JOINT_SHARE = 0.25
+PROVISIONING_SHARE = 0.15  # provisioning solves in about a second on every shipped instance
+JOINT_ROUNDS = 3  # placement re-solves on what provisioning bought, at most
 # Timing and provenance-of-run fields: everything else in a result is a function of instance and options.
 TIMING_KEYS = ("wall_s", "created_utc")
 
@@ -66,6 +69,9 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
     problems = result_errors(result)
     if problems:
         raise SolverError(f"the result does not match its schema: {problems[0]}")
+    problems = result_consistency_errors(result)
+    if problems:
+        raise SolverError(f"the result contradicts itself: {problems[0]}")
     return result
 
 
@@ -120,10 +126,13 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
     }
 
 
-def place_verified(design: Design, options: SolveOptions) -> tuple:
+def place_verified(design: Design, options: SolveOptions, initial=None) -> tuple:
     """Placement followed by its independent verification (the `place` stage of every caller):
     (the placement, its JSON-ready dict, serialised once for the check and the caller)."""
-    placement = place(design, options)
+    return _verified_placement(design, place(design, options, initial))
+
+
+def _verified_placement(design: Design, placement) -> tuple:
     as_dict = placement.to_dict()
     check("placement", verify_placement(design, as_dict))
     return placement, as_dict
@@ -140,16 +149,56 @@ def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=No
 
 
 def _physical_stages(design: Design, options: SolveOptions, progress: Progress, provisioner: Callable) -> tuple:
-    progress(f"placement: up to {options.time_limit_s * PLACEMENT_SHARE:.0f} s")
-    placement, placement_dict = place_verified(design, stage_options(options, PLACEMENT_SHARE))
-    progress(f"placement: {_status_line(placement.report)}")
-
-    progress(f"provisioning: up to {options.time_limit_s * PROVISIONING_SHARE:.0f} s")
-    provisioning, provisioning_dict = provision_verified(
-        design, stage_options(options, PROVISIONING_SHARE), slot_of_cabinet=placement.slot_of_cabinet,
-        provisioner=provisioner)
+    """Joint placement and provisioning. Round 0 places the fabric's nominal bundles (every lane it
+    could light) and provisions on that floor; round i >= 1 places what round i-1 bought
+    (`bought_bundles`, warm-started from its floor) and provisions on the new floor. The loop stops
+    when the floor stops changing, when a round does not lower the network cost (that round is
+    dropped), or after JOINT_ROUNDS. The kept floor is priced on its own provisioning's bundles
+    (`reprice`), so the placement's cables are the BOM's inter-cabinet cables."""
+    budget_s = options.time_limit_s * (PLACEMENT_SHARE + JOINT_SHARE)
+    first = stage_options(options, PLACEMENT_SHARE)
+    later = stage_options(options, JOINT_SHARE / JOINT_ROUNDS)
+    prov_options = stage_options(options, PROVISIONING_SHARE / (1 + JOINT_ROUNDS))
+    progress(f"placement: round 0, the nominal fabric, up to {first.time_limit_s:.0f} s")
+    placement, _ = place_verified(design, first)
+    provisioning, plan = provision_verified(design, prov_options, placement.slot_of_cabinet, provisioner)
+    rounds = [_round(0, placement, plan, kept=True)]
+    placement_wall = placement.report.wall_s
+    progress(f"provisioning: round 0, network ${plan['bom']['network_cost_usd']:,.0f}")
+    for i in range(1, JOINT_ROUNDS + 1):
+        progress(f"placement: round {i}, the {plan['bom']['cables_total']:,} cables bought, "
+                 f"up to {later.time_limit_s:.0f} s")
+        nxt, _ = place_verified(replace(design, bundles=bought_bundles(plan)), later, placement.slot_of_cabinet)
+        placement_wall += nxt.report.wall_s
+        if nxt.slot_of_cabinet == placement.slot_of_cabinet:
+            rounds.append(_round(i, nxt, plan, kept=False, note="the floor did not change"))
+            break
+        nxt_prov, nxt_plan = provision_verified(design, prov_options, nxt.slot_of_cabinet, provisioner)
+        better = nxt_plan["bom"]["network_cost_usd"] < plan["bom"]["network_cost_usd"] - 1e-6
+        rounds.append(_round(i, nxt, nxt_plan, kept=better, note="" if better else "no cheaper: dropped"))
+        progress(f"provisioning: round {i}, network ${nxt_plan['bom']['network_cost_usd']:,.0f}"
+                 + ("" if better else " (no cheaper: the previous round is kept)"))
+        if not better:
+            break
+        placement, provisioning, plan = nxt, nxt_prov, nxt_plan
+    kept = max(r["round"] for r in rounds if r["accepted"])
+    bought = replace(design, bundles=bought_bundles(plan))
+    final, placement_dict = _verified_placement(bought, reprice(
+        bought, placement.slot_of_cabinet,
+        f"round {kept} of {len(rounds)}: its floor priced on the cables its provisioning bought",
+        placement_wall, replace(options, time_limit_s=budget_s)))
+    placement_dict["joint_rounds"] = rounds
+    progress(f"placement: {_status_line(final.report)}")
     progress(f"provisioning: {_status_line(provisioning.report)}")
-    return placement.report, placement_dict, provisioning.report, provisioning_dict
+    return final.report, placement_dict, provisioning.report, plan
+
+
+def _round(i: int, placement, plan: dict, kept: bool, note: str = "") -> dict:
+    """One round of the joint loop: what its placement optimised and what its provisioning bought."""
+    bom = plan["bom"]
+    return {"round": i, "placement_objective_usd": placement.report.objective, "accepted": kept, "note": note,
+            "network_cost_usd": bom["network_cost_usd"], "cables": bom["cables_total"],
+            "optical_modules": bom["optical_modules"], "network_power_kw": bom["network_power_kw"]}
 
 
 def _report_dict(stage: str, report: StageReport | None, options: SolveOptions) -> dict:
@@ -204,10 +253,23 @@ def result_consistency_errors(result: dict) -> list[str]:
             out.append(f"placement.bundles.{i}.cabinets: {b['cabinets']} names a cabinet the placement does not list")
         if b["medium"] not in placement["cables_by_medium"]:
             out.append(f"placement.bundles.{i}.medium: {b['medium']!r} is not in placement.cables_by_medium")
+    out.extend(_joint_errors(placement, result["provisioning"]))
     for i, z in enumerate(floor["cooling_zones"]):
         if any(r >= floor["rows"] for r in z["rows"]):
             out.append(f"floor.cooling_zones.{i}.rows: {z['rows']} reaches beyond the floor's {floor['rows']} rows")
     return out
+
+
+def _joint_errors(placement: dict, provisioning: dict) -> list[str]:
+    """A joint solve's placement cables what its provisioning bought: one set of cable figures."""
+    between = (provisioning.get("bom") or {}).get("between_cabinets")
+    if "joint_rounds" not in placement or between is None:
+        return []
+    obj = placement["objective"]
+    pairs = (("cable_cost_usd", "cost_usd"), ("cables", "cables"), ("optical_modules", "optical_modules"),
+             ("network_power_kw", "power_kw"))
+    return [f"placement.objective.{a}: {obj[a]:,.6g} differs from provisioning.bom.between_cabinets.{b} "
+            f"{between[b]:,.6g}" for a, b in pairs if abs(obj[a] - between[b]) > 1e-6 * max(1.0, abs(between[b]))]
 
 
 def _status_line(report) -> str:

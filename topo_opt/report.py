@@ -153,8 +153,8 @@ figcaption{{font-size:90%;color:#444}}</style></head><body>
 tool {escape(result['tool_version'])}, schema {escape(result['schema_version'])};
 time limit {result['options']['time_limit_s']} s, seed {result['options']['seed']},
 {result['options']['workers']} workers.</p>
-<p>Two stages count cables: placement sizes them for the fabric as built (every nominal lane), provisioning
-for the workload (its bill of materials, BOM). The key figures use the BOM; each number names its stage.</p>
+<p>{escape(_stages_sentence(result))}</p>
+{_joint_table(result)}
 <h2>Key figures</h2>{_html_table(["metric (unit)", "value", "stage"], key_rows)}
 <h2>Stages (solver reports)</h2>{_html_table(["stage"] + [h for _, h, _ in STAGE_COLUMNS], stage_rows)}
 <h2>Figures</h2>{figures}
@@ -163,6 +163,48 @@ for the workload (its bill of materials, BOM). The key figures use the BOM; each
 {cabinets}
 </body></html>
 """
+
+
+def _stages_sentence(result: dict) -> str:
+    """What each stage optimised, and which figures are the same thing counted once."""
+    placement, bom = result["placement"], (result["provisioning"].get("bom") or {})
+    if "joint_rounds" in placement and "between_cabinets" in bom:
+        b = bom["between_cabinets"]
+        return (f"Placement and provisioning ran jointly ({len(placement['joint_rounds'])} rounds): provisioning "
+                f"buys the lanes, cables and switches the workload needs on the current floor, placement moves "
+                f"the cabinets to make those cables cheaper. The placement's objective is the cables between "
+                f"cabinets of the bill of materials (BOM): {b['cables']:,} cables, {b['optical_modules']:,} optical "
+                f"modules, {b['cost_usd']:,.0f} USD, {b['power_kw']:,.1f} kW; the BOM adds the cables inside "
+                f"cabinets and the switches. The key figures use the BOM; each number names its stage.")
+    return ("Placement sized the cables for the fabric as built (every nominal lane); provisioning sized them "
+            "for the workload (its bill of materials, BOM). The key figures use the BOM; each number names its "
+            "stage.")
+
+
+def _joint_table(result: dict) -> str:
+    rounds = result["placement"].get("joint_rounds")
+    if not rounds:
+        return ""
+    rows = [[r["round"], f"{r['placement_objective_usd']:,.0f}", f"{r['network_cost_usd']:,.0f}",
+             f"{r['cables']:,}", f"{r['optical_modules']:,}", f"{r['network_power_kw']:,.1f}",
+             "yes" if r["accepted"] else "no", r["note"]] for r in rounds]
+    return ("<h2>Joint placement and provisioning (rounds)</h2>"
+            + _html_table(["round", "placement objective (USD)", "network cost (USD)", "cables", "optical modules",
+                           "network power (kW)", "accepted", "note"], rows))
+
+
+def joint_lines(result: dict) -> list[str]:
+    """The joint loop's rounds and the cables between cabinets, as `solve` prints them."""
+    rounds = result["placement"].get("joint_rounds")
+    between = (result["provisioning"].get("bom") or {}).get("between_cabinets")
+    if not rounds or between is None:
+        return []
+    trail = " -> ".join(f"{r['network_cost_usd'] / 1e6:,.2f}" + ("" if r["accepted"] else " (dropped)")
+                        for r in rounds if r["note"] != "the floor did not change")
+    stop = rounds[-1]["note"] or f"{len(rounds)} rounds, the most `solve` runs"
+    return [f"  joint rounds    network M USD {trail}; stopped: {stop}",
+            f"  between cabinets {between['cables']:,} cables, {between['optical_modules']:,} optical modules, "
+            f"{between['cost_usd']:,.0f} USD, {between['power_kw']:,.1f} kW (placement objective = BOM)"]
 
 
 def format_scores(records: list[dict]) -> str:
@@ -252,6 +294,7 @@ def format_solve(result: dict, path: str) -> str:
             gap = "-" if stage["gap"] is None else f"{stage['gap']:.2%}"
             extra = f", objective {stage['objective']:,.0f}, bound {_fmt(stage['bound'])}, gap {gap}"
         lines.append(f"  {name:<13} {stage['status']}{extra} ({stage['wall_s']:.1f} s)")
+    lines.extend(joint_lines(result))
     metrics = design_metrics(result)
     for key, label, fmt in METRICS:
         if key in ("family", "chips", "placement_status", "placement_gap") or metrics[key] is None:

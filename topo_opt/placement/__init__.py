@@ -5,6 +5,6 @@ and `problem.py` for the notation and the objective.
 """
 
 from topo_opt.placement.result import Placement
-from topo_opt.placement.solve import place
+from topo_opt.placement.solve import place, reprice
 
-__all__ = ["Placement", "place"]
+__all__ = ["Placement", "place", "reprice"]

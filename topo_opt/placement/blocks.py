@@ -77,9 +77,10 @@ def _internal(problem: PlacementProblem, members: np.ndarray) -> dict[tuple[int,
     """The group's own bundles with cabinets renumbered 0..n-1 in member order."""
     local = {int(c): k for k, c in enumerate(members)}
     out = {}
-    for a, b, bw in zip(problem.bundle_a, problem.bundle_b, problem.bandwidth_GBps, strict=True):
+    for a, b, bw, parts in zip(problem.bundle_a, problem.bundle_b, problem.bandwidth_GBps, problem.parts_GBps,
+                               strict=True):
         if int(a) in local and int(b) in local:
-            out[(local[int(a)], local[int(b)])] = {"bandwidth_GBps": float(bw)}
+            out[(local[int(a)], local[int(b)])] = {"bandwidth_GBps": float(bw), "parts_GBps": tuple(parts.tolist())}
     return out
 
 
@@ -87,7 +88,7 @@ def group_class_key(problem: PlacementProblem, members: np.ndarray) -> tuple:
     return (
         tuple(problem.power_kw[members].round(6)),
         tuple(problem.cooling[members]),
-        tuple((k, round(v["bandwidth_GBps"], 6)) for k, v in _internal(problem, members).items()),
+        tuple((k, tuple(round(x, 6) for x in v["parts_GBps"])) for k, v in _internal(problem, members).items()),
     )
 
 

@@ -8,7 +8,9 @@ Notation used throughout `topo_opt.placement`:
 - tiers: the distinct media reaches r_0 < r_1 < ... < r_{T-1}; tier(s, t) = min{k : length(s, t) <= r_k},
   and tier T means beyond every reach (forbidden). Tier k uses m_k = cheapest_medium(media, r_k), the
   same medium `cheapest_medium` picks for any length in (r_{k-1}, r_k];
-- cables_b(k) = ceil(bandwidth_GBps_b / bandwidth_GBps(m_k)), cost_b(k) = cables_b(k) x cost_usd(m_k);
+- cables_b(k) = sum_j ceil(bandwidth_GBps_bj / bandwidth_GBps(m_k)) over the bundle's parts j (one
+  part per edge kind when the bundles are what provisioning bought, so the count is the BOM's; one
+  part, the whole bundle, otherwise), cost_b(k) = cables_b(k) x cost_usd(m_k);
 - objective(p) = sum_b cost_b(tier(p(a_b), p(c_b)))  [USD of cables, optics included].
 
 Constraints of a placement p (an injective map cabinets -> slots):
@@ -58,6 +60,7 @@ class PlacementProblem:
     bundle_a: np.ndarray  # (B,)
     bundle_b: np.ndarray  # (B,)
     bandwidth_GBps: np.ndarray  # (B,)
+    parts_GBps: np.ndarray  # (B, J): the bundle's parts, zero-padded
     cables: np.ndarray  # (B, T) cables per tier
     cost_usd: np.ndarray  # (B, T + 1) cost per tier; column T = FORBIDDEN_FACTOR x the dearest
 
@@ -118,8 +121,8 @@ def problem_from_parts(
         else np.ones((len(cabinets), len(slots)), bool)
     )
     pairs = np.array(list(bundles), dtype=np.int64).reshape(-1, 2)
-    bandwidth = np.array([d["bandwidth_GBps"] for d in bundles.values()], dtype=float)
-    cables, cost = _tier_costs(bandwidth, tier_media)
+    parts = _parts(bundles)
+    cables, cost = _tier_costs(parts, tier_media)
     return PlacementProblem(
         name=name,
         floor=floor,
@@ -138,7 +141,8 @@ def problem_from_parts(
         zone_names=zone_names,
         bundle_a=pairs[:, 0],
         bundle_b=pairs[:, 1],
-        bandwidth_GBps=bandwidth,
+        bandwidth_GBps=parts.sum(axis=1),
+        parts_GBps=parts,
         cables=cables,
         cost_usd=cost,
     )
@@ -158,12 +162,22 @@ def cables_needed(bandwidth_GBps: float | np.ndarray, medium: MediumType) -> np.
     return np.ceil(np.asarray(bandwidth_GBps) / medium.bandwidth_GBps - 1e-9).astype(np.int64)
 
 
-def _tier_costs(bandwidth: np.ndarray, tier_media: tuple[MediumType, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _parts(bundles: dict[tuple[int, int], dict]) -> np.ndarray:
+    """(B, J) part bandwidths: a bundle's `parts_GBps` when it has them, else its `bandwidth_GBps`."""
+    rows = [tuple(d.get("parts_GBps", (d["bandwidth_GBps"],))) for d in bundles.values()]
+    width = max((len(r) for r in rows), default=1)
+    out = np.zeros((len(rows), width))
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _tier_costs(parts: np.ndarray, tier_media: tuple[MediumType, ...]) -> tuple[np.ndarray, np.ndarray]:
     # reshape with an explicit width: a group whose cabinets share no bundle has zero rows
-    cables = np.stack([cables_needed(bandwidth, m) for m in tier_media], axis=1).reshape(
-        len(bandwidth), len(tier_media))
+    cables = np.stack([cables_needed(parts, m).sum(axis=1) for m in tier_media], axis=1).reshape(
+        len(parts), len(tier_media))
     cost = cables * np.array([m.cost_usd for m in tier_media], dtype=float)
-    dearest = cost.max(axis=1, keepdims=True) if cost.size else np.zeros((len(bandwidth), 1))
+    dearest = cost.max(axis=1, keepdims=True) if cost.size else np.zeros((len(parts), 1))
     return cables, np.concatenate([cost, FORBIDDEN_FACTOR * np.maximum(dearest, 1.0)], axis=1)
 
 

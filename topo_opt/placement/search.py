@@ -26,9 +26,10 @@ import numpy as np
 from topo_opt.placement.problem import PlacementProblem, incidence, objective_usd, row_loads_kw, zone_loads_kw
 
 # Time of one step on this project's reference machine (2 cores shared with other jobs), measured as
-# about 40 us + 0.009 us x (bundles + cabinets + mean degree x slots), with a 1.5x margin so that a
+# about 165 us + 0.02 us x (bundles + cabinets + mean degree x slots) (numpy 2.4; 2026-12-04: the
+# earlier 40 us + 0.009 us made a 6 s Atlas 950 placement take 9-11 s), with a 1.5x margin so that a
 # step budget computed from a time limit ends before the wall clock does (one seed, one answer).
-STEP_BASE_S, STEP_PER_ELEMENT_S = 60e-6, 0.0135e-6
+STEP_BASE_S, STEP_PER_ELEMENT_S = 250e-6, 0.03e-6
 
 
 def step_time_s(problem: PlacementProblem) -> float:

@@ -14,6 +14,7 @@ time, derived from the time limit, with the wall clock only as a guard):
 """
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,61 +51,78 @@ ANNEAL_SHARE = 0.6  # the final annealing
 T_START, T_END = 0.25, 0.004  # annealing temperatures as fractions of the median bundle's optics saving
 
 
-def place(design: "Design", options: SolveOptions) -> Placement:
+def place(design: "Design", options: SolveOptions, initial: Sequence[int] | None = None) -> Placement:
+    """`initial`, a placement of the same cabinets (the previous round of `solve`'s joint loop), is
+    a second incumbent beside greedy: the search starts from the cheaper of the two."""
     start = time.monotonic()
     # The work done is a function of the time limit (step counts, CP-SAT deterministic time), so a
     # seed gives one answer; the wall clock only guards against a machine far slower than the step
     # model assumes, at WALL_GUARD x the limit (a loaded machine must not change the result).
     deadline = start + WALL_GUARD * options.time_limit_s
-    instance, cabinets = design.instance, design.cabinets
+    instance = design.instance
     problem = build_problem(design)
-    quota = check_feasible(problem, instance.source_file, max(1.0, options.time_limit_s / 3))
-    types, _ = cabinet_types(problem)
-    greedy = greedy_placement(problem, types)
-    how = "Prim order, cheapest free slot"
-    if greedy is None:
-        greedy = greedy_placement(problem, types, quota)
-        how += ", within the pre-check's per-row counts"
+    greedy, how = _greedy(problem, instance.source_file, options.time_limit_s)
     phases = [Phase("greedy", objective_usd(problem, greedy), how)]
+    incumbent = greedy
+    if initial is not None and is_feasible(problem, warm := np.asarray(initial, dtype=np.int64)):
+        phases.append(Phase("warm start", objective_usd(problem, warm), "the previous round's placement"))
+        if objective_usd(problem, warm) < objective_usd(problem, greedy):
+            incumbent = warm
     if problem.n_cabinets * problem.n_slots <= EXACT_MAX_PAIRS:
-        best, status, bound, method = _exact(problem, greedy, options, deadline, phases, instance.source_file)
+        best, status, bound, method = _exact(problem, incumbent, options, deadline, phases, instance.source_file)
     else:
-        best = _improve(problem, greedy, options, deadline, phases)
+        best = _improve(problem, incumbent, options, deadline, phases)
         status, bound, method = "FEASIBLE", gilmore_lawler_usd(problem), BOUND_METHOD
     _check_reach(problem, best, instance.source_file, proven=False)
+    return _assemble(design, problem, best, (status, bound, method), phases, time.monotonic() - start, options)
+
+
+def reprice(design: "Design", slot_of_cabinet: Sequence[int], detail: str, wall_s: float,
+            options: SolveOptions) -> Placement:
+    """A placement found for other bundles, priced on `design`'s (what the joint loop's last
+    provisioning bought), with greedy and the bound of that problem beside it: FEASIBLE unless
+    the cost meets the bound."""
+    problem = build_problem(design)
+    best = np.asarray(slot_of_cabinet, dtype=np.int64)
+    _check_reach(problem, best, design.instance.source_file, proven=False)
+    greedy, how = _greedy(problem, design.instance.source_file, options.time_limit_s)
+    phases = [Phase("greedy", objective_usd(problem, greedy), how),
+              Phase("joint", objective_usd(problem, best), detail)]
+    return _assemble(design, problem, best, ("FEASIBLE", gilmore_lawler_usd(problem), BOUND_METHOD), phases,
+                     wall_s, options)
+
+
+def _greedy(problem: PlacementProblem, source: str, time_limit_s: float) -> tuple[np.ndarray, str]:
+    """The greedy baseline, after the infeasibility pre-check (exit 3 naming the limit)."""
+    quota = check_feasible(problem, source, max(1.0, time_limit_s / 3))
+    types, _ = cabinet_types(problem)
+    greedy = greedy_placement(problem, types)
+    if greedy is not None:
+        return greedy, "Prim order, cheapest free slot"
+    how = "Prim order, cheapest free slot, within the pre-check's per-row counts"
+    return greedy_placement(problem, types, quota), how
+
+
+def _assemble(design: "Design", problem: PlacementProblem, best: np.ndarray, proof: tuple, phases: list[Phase],
+              wall_s: float, options: SolveOptions) -> Placement:
+    """The Placement of `best`; `proof` = (status, bound or None, bound method); OPTIMAL whenever the
+    objective meets the bound."""
+    status, bound, method = proof
     objective = objective_usd(problem, best)
     if bound is not None and objective <= bound + 1e-6:
         status, bound = "OPTIMAL", objective
-    report = StageReport(
-        "placement",
-        status,
-        objective,
-        bound,
-        relative_gap(objective, bound),
-        method,
-        round(time.monotonic() - start, 3),
-        options.time_limit_s,
-        options.seed,
-        options.workers,
-    )
+    report = StageReport("placement", status, objective, bound, relative_gap(objective, bound), method,
+                         round(wall_s, 3), options.time_limit_s, options.seed, options.workers)
     rows, zones = loads(problem, best)
-    return Placement(
-        report,
-        tuple(int(s) for s in best),
-        cabinets,
-        instance.floor,
-        rows,
-        zones,
-        cable_runs(problem, best),
-        phases[0].objective_usd,
-        packing_report(instance, design.graph, cabinets, design.node_cab),
-        tuple(phases),
-    )
+    instance = design.instance
+    return Placement(report, tuple(int(s) for s in best), design.cabinets, instance.floor, rows, zones,
+                     cable_runs(problem, best), phases[0].objective_usd,
+                     packing_report(instance, design.graph, design.cabinets, design.node_cab), tuple(phases))
 
 
 def _exact(
     problem: PlacementProblem,
-    greedy: np.ndarray,
+    incumbent: np.ndarray,
     options: SolveOptions,
     deadline: float,
     phases: list[Phase],
@@ -114,11 +132,11 @@ def _exact(
     budget = Budget(
         0.8 * options.time_limit_s, max(0.1, deadline - time.monotonic()), options.workers, options.seed
     )
-    res = solve_window(problem, greedy, everything, np.arange(problem.n_slots), budget)
+    res = solve_window(problem, incumbent, everything, np.arange(problem.n_slots), budget)
     phases.append(Phase("cp-sat", res.objective_usd, f"whole exact model, CP-SAT status {res.status}"))
     if res.status == "INFEASIBLE":  # the pre-check proved the caps satisfiable: reach is what fails
-        _check_reach(problem, greedy, source, proven=True)
-    best = res.slot_of if res.objective_usd < objective_usd(problem, greedy) else greedy
+        _check_reach(problem, incumbent, source, proven=True)
+    best = res.slot_of if res.objective_usd < objective_usd(problem, incumbent) else incumbent
     proven = res.status == "OPTIMAL" and res.exact_costs
     bound = res.bound_usd if res.exact_costs else None
     gl = gilmore_lawler_usd(problem)
@@ -129,12 +147,12 @@ def _exact(
 
 def _improve(
     problem: PlacementProblem,
-    greedy: np.ndarray,
+    incumbent: np.ndarray,
     options: SolveOptions,
     deadline: float,
     phases: list[Phase],
 ) -> np.ndarray:
-    best = greedy
+    best = incumbent
     budget = Budget(
         BLOCK_SHARE * options.time_limit_s,
         max(0.1, deadline - time.monotonic()),

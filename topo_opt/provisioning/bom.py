@@ -1,6 +1,7 @@
 """Bill of materials of a provisioning plan: cables by medium and length bucket, optical modules,
 switches by type, chips; network cost and power with their shares of the whole.
 
+between_cabinets: the cables whose two ends stand in different cabinets (placement's objective).
 network cost  = sum cables x medium cost (both ends' modules included) + sum switches x switch cost
 network power = sum cables x medium power + sum switches x switch power
 whole cost    = network cost + chips x the chip's system cost (catalog ChipType.cost_usd)
@@ -28,6 +29,7 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
     media: dict[str, MediumType] = {m.name: m for m in instance.media}
     by_bucket: Counter = Counter()
     by_medium: Counter = Counter()
+    between: Counter = Counter()  # cables between cabinets by medium: what placement lays on the floor
     traces = 0
     for b, n in zip(bundles, cables, strict=True):
         if b.medium == PCB:
@@ -35,6 +37,8 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
         elif n:
             by_bucket[(b.medium, length_bucket(b.length_m))] += n
             by_medium[b.medium] += n
+            if b.cabinets[0] != b.cabinets[1]:
+                between[b.medium] += n
     by_type: Counter = Counter()
     high_radix = 0
     switch_cost = switch_power_w = 0.0
@@ -58,6 +62,10 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
                    key=lambda kv: (kv[0][0], length_bucket_order(kv[0][1])))],
         "cables_by_medium": dict(sorted(by_medium.items())),
         "cables_total": sum(by_medium.values()),
+        "between_cabinets": {"cables": sum(between.values()),
+                             "cost_usd": sum(n * media[m].cost_usd for m, n in between.items()),
+                             "optical_modules": sum(n * media[m].optical_modules for m, n in between.items()),
+                             "power_kw": sum(n * media[m].power_w for m, n in between.items()) / 1000},
         "board_trace_links": traces,
         "optical_modules": sum(n * media[m].optical_modules for m, n in by_medium.items()),
         "switches": dict(sorted(by_type.items())),

@@ -242,3 +242,13 @@ def _traffic_dict(instance: Instance, spec: NetworkSpec, traffic: Traffic, targe
         "demand_GBps_per_chip": [{"level": lv, "pattern": p, "demand_GBps": target * rate * d}
                                  for lv, p, d in traffic.demand],
     }
+
+
+def bought_bundles(plan: dict) -> dict[tuple[int, int], dict]:
+    """The plan's inter-cabinet bundles per cabinet pair, one part per edge kind at the provisioned
+    bandwidth: what placement cables in `solve`'s joint loop, so its cable count is the BOM's."""
+    parts: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for b in plan["bundles"]:
+        a, c = b["cabinets"]
+        parts[(min(a, c), max(a, c))].append(float(b["bandwidth_GBps"]))
+    return {key: {"bandwidth_GBps": sum(v), "parts_GBps": tuple(v)} for key, v in sorted(parts.items())}
