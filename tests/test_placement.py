@@ -28,6 +28,7 @@ from topo_opt.placement.greedy import greedy_placement
 from topo_opt.placement.precheck import cabinet_types
 from topo_opt.placement.problem import build_problem, is_feasible, objective_usd, problem_from_parts
 from topo_opt.placement.search import _State
+from topo_opt.provisioning import provision
 from topo_opt.solution import SolveOptions
 from topo_opt.verify import verify_placement
 
@@ -61,8 +62,10 @@ def _fits(floor: Floor, cabinets, slots) -> bool:
 def _cost(instance, bundles, slots) -> float:
     total = 0.0
     for (a, b), d in bundles.items():
-        medium = cheapest_medium(instance.media, cable_length_m(instance.floor, slots[a], slots[b]))
-        total += math.ceil(d["bandwidth_GBps"] / medium.bandwidth_GBps - 1e-9) * medium.cost_usd
+        length_m = cable_length_m(instance.floor, slots[a], slots[b])
+        medium = cheapest_medium(instance.media, length_m)
+        cables = math.ceil(d["bandwidth_GBps"] / medium.bandwidth_GBps - 1e-9)
+        total += cables * (medium.cost_usd + medium.cost_usd_per_m * length_m)
     return total
 
 
@@ -184,3 +187,33 @@ def test_cabinets_without_bundles_between_them_make_an_empty_cost_table(tmp_path
     empty = problem_from_parts(inst.name, inst.floor, problem.cabinets, inst.media, {})
     assert empty.cables.shape == (0, len(empty.tier_media))
     assert objective_usd(empty, np.arange(empty.n_cabinets)) == 0.0
+
+
+def test_moving_a_cabinet_changes_the_cost_by_the_per_metre_price(tmp_path):
+    """Optics only (one medium at every length): moving the interconnect cabinet along its row
+    changes each of its runs' length and nothing else, so the placement objective and the BOM both
+    change by price per metre x cables x length difference."""
+    inst = read_instance(write_instance(tmp_path, small(media=["optics-400g"])))
+    design = derive(inst, build_fabric(inst))
+    medium = MEDIA["optics-400g"]
+    near, far = np.array([0, 1, 4, 5, 6]), np.array([0, 1, 4, 5, 7])  # slot 6 -> 7: 1 m along row 1
+    problem = build_problem(design)
+    assert is_feasible(problem, near) and is_feasible(problem, far)
+    bundles = cabinet_bundles(design.graph, design.node_cab)
+    metres = 0.0
+    for (a, b), d in bundles.items():
+        if 4 in (a, b):
+            cables = math.ceil(d["bandwidth_GBps"] / medium.bandwidth_GBps - 1e-9)
+            run = [cable_length_m(inst.floor, p[a], p[b]) for p in (near, far)]
+            metres += cables * (run[1] - run[0])
+    assert metres > 0
+    delta = objective_usd(problem, far) - objective_usd(problem, near)
+    assert delta == pytest.approx(medium.cost_usd_per_m * metres, rel=1e-9)
+
+    opts = SolveOptions(time_limit_s=5, seed=0, workers=1)
+    boms = [provision(design, opts, tuple(int(s) for s in p)).to_dict() for p in (near, far)]
+    assert boms[0]["bom"]["cables_by_medium"] == boms[1]["bom"]["cables_by_medium"]
+    run_metres = [sum(b["cables"] * b["length_m"] for b in plan["bundles"]) for plan in boms]
+    bom_delta = boms[1]["bom"]["network_cost_usd"] - boms[0]["bom"]["network_cost_usd"]
+    assert run_metres[1] > run_metres[0]
+    assert bom_delta == pytest.approx(medium.cost_usd_per_m * (run_metres[1] - run_metres[0]), rel=1e-9)

@@ -28,11 +28,15 @@ def test_toy_optimum_is_the_hand_computed_one(target):
     lanes = math.ceil(target * REFERENCE_RATE_GBPS * BYTES_PER_LEVEL / LANE_GBPS - 1e-9)
     # dim 0: 6 chip-pair bundles per cabinet x 4 cabinets, one link of lanes/3 lanes each;
     # dim 1: 6 cabinet pairs, 4 links of lanes/3 lanes each; DAC carries 100 GB/s.
+    # Runs: 1 m inside a cabinet; between slots i and j of the 0.5 m row, 0.5 |i - j| + 2 x 0.25 m,
+    # so the 6 cabinet pairs (3 at distance 1, 2 at 2, 1 at 3) run 8 m together.
+    per_pair = math.ceil(4 * lanes / 3 * LANE_GBPS / 100)
     intra = 24 * math.ceil(lanes / 3 * LANE_GBPS / 100)
-    inter = 6 * math.ceil(4 * lanes / 3 * LANE_GBPS / 100)
+    inter = 6 * per_pair
     dac = MEDIA["dac"]
+    metres = intra * 1.0 + per_pair * 8.0
     expected = (intra + inter) * (dac.cost_usd + POWER_WEIGHT_USD_PER_KW * dac.power_w / 1000) \
-        + LANE_TIE_USD * 16 * 2 * lanes
+        + dac.cost_usd_per_m * metres + LANE_TIE_USD * 16 * 2 * lanes
     assert plan["report"]["status"] == "OPTIMAL"
     assert {k: v["lanes"] for k, v in plan["lanes_per_chip"].items()} == {"mesh0": lanes, "mesh1": lanes}
     assert plan["bom"]["cables_by_medium"] == {"dac": intra + inter}

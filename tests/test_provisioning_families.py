@@ -55,8 +55,12 @@ def test_rail_optimum_is_the_hand_computed_one(target):
     rail = math.ceil(target - 1e-9)
     # 64 servers, one nvswitch each (2 chips x server lanes <= 72 ports); per rail port per chip:
     # 4 leaves and 2 spines, and 256 DAC (128 chip-leaf links, 8 leaf-spine bundles of 16 links)
+    # DAC metres per rail port: compute cabinet i (slot i) to the interconnect (slot 4) runs
+    # 0.3 (4 - i) + 2 x 0.25 m with 32 cables (1.7 + 1.4 + 1.1 + 0.8 = 5 m), leaf-spine 1 m inside it
+    metres = (32 * 5.0 + 128 * 1.0) * rail
     expected = 64 * _usd(SWITCHES["nvswitch"]) + 6 * rail * _usd(SWITCHES["eth-800g-64"]) \
-        + 256 * rail * _usd(MEDIA["dac"]) + LANE_TIE_USD * 128 * (server + rail)
+        + 256 * rail * _usd(MEDIA["dac"]) + MEDIA["dac"].cost_usd_per_m * metres \
+        + LANE_TIE_USD * 128 * (server + rail)
     assert plan["report"]["status"] == "OPTIMAL"
     assert _lanes(plan) == {"server": server, "rail": rail}
     assert plan["bom"]["switches"] == {"eth-800g-64": 6 * rail, "nvswitch": 64}
@@ -133,8 +137,11 @@ def test_dragonfly_optimum_is_the_hand_computed_one(target):
     glob = math.ceil(rate * 2 / 3 / 50 - 1e-9)
     # 6 routers of one switch each (2 terminal + 1 local + 1 global link per router, <= 64 ports);
     # DAC: 3 cabinets x 4 terminal links, 3 local links, 3 global links
+    # DAC metres: cabinet i (slot i) to the routers (slot 3) runs 0.3 (3 - i) + 0.5 m with 4 terminal
+    # cables per port (1.4 + 1.1 + 0.8 = 3.3 m), local and global links 1 m inside the router cabinet
+    metres = 4 * 3.3 * terminal + 3 * local + 3 * glob
     expected = 6 * _usd(SWITCHES["eth-800g-64"]) + (12 * terminal + 3 * local + 3 * glob) * _usd(MEDIA["dac"]) \
-        + LANE_TIE_USD * 12 * (terminal + local + glob)
+        + MEDIA["dac"].cost_usd_per_m * metres + LANE_TIE_USD * 12 * (terminal + local + glob)
     assert plan["report"]["status"] == "OPTIMAL"
     assert _lanes(plan) == {"terminal": terminal, "local": local, "global": glob}
     assert plan["bom"]["switches"] == {"eth-800g-64": 6}

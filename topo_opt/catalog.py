@@ -45,7 +45,9 @@ class SwitchType:
 class MediumType:
     """A cable or an optical link; `kind` is copper, active-copper or optics.
 
-    `power_w` and `cost_usd` are per cable end to end, both ends' modules included.
+    A cable of length L costs cost_usd + cost_usd_per_m x L: `cost_usd` is its fixed parts (both
+    ends' connectors, retimers or optical modules), `cost_usd_per_m` the copper or fibre itself.
+    `power_w` is per cable end to end, both ends' modules included (the fibre draws nothing).
     `optical_modules` is the number of transceivers one cable needs (2 for optics, 0 for copper).
     """
 
@@ -58,6 +60,10 @@ class MediumType:
     optical_modules: int = 0
     sources: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = field(default=())
+    cost_usd_per_m: float = field(default=0.0, metadata={"min": 0})
+
+    def cable_cost_usd(self, length_m: float) -> float:
+        return self.cost_usd + self.cost_usd_per_m * length_m
 
 
 MEDIUM_KINDS = ("copper", "active-copper", "optics")
@@ -117,12 +123,26 @@ SWITCHES: dict[str, SwitchType] = {s.name: s for s in (
                ("power_w", "cost_usd")),
 )}
 
+# Per-metre prices are assumptions (no source in instances/FACTS.md): a 100G-lane twinax DAC adds
+# about 20 USD per metre to its connectors; an AEC's retimers dominate, its copper adds 10 USD/m; a
+# multi-fibre MPO trunk costs about 3 USD/m in multimode (OM4, SR reach class) and 2 USD/m in
+# single-mode (DR/FR reach class). Module prices follow [O7]: 800G DR8 1,100-1,400 USD each; SR8
+# (multimode, 100 m [O4]) is taken at 900 USD, below DR8 as multimode optics are.
+_PER_M = "cost_usd_per_m: assumed (cable or fibre trunk price per metre)"
 MEDIA: dict[str, MediumType] = {m.name: m for m in (
-    MediumType("dac", "copper", 2.0, 100, 0.2, 120, 0, ("O1",), ("cost_usd", "bandwidth_GBps")),
-    MediumType("aec", "active-copper", 7.0, 100, 12, 400, 0, ("O2",), ("power_w: a few W per end", "cost_usd")),
-    MediumType("optics-400g", "optics", 100.0, 50, 18, 1500, 2, ("O4", "O7"), ("cost_usd: fibre added",)),
-    MediumType("optics-800g", "optics", 500.0, 100, 34, 2600, 2, ("O4", "O7"), ("DR8 figures, fibre added",)),
-    MediumType("optics-1.6t", "optics", 500.0, 200, 50, 4400, 2, ("O6",), ("reach_m", "cost_usd")),
+    MediumType("dac", "copper", 2.0, 100, 0.2, 80, 0, ("O1",), ("cost_usd", "bandwidth_GBps", _PER_M),
+               cost_usd_per_m=20),
+    MediumType("aec", "active-copper", 7.0, 100, 12, 330, 0, ("O2",),
+               ("power_w: a few W per end", "cost_usd", _PER_M), cost_usd_per_m=10),
+    MediumType("optics-400g", "optics", 100.0, 50, 18, 1400, 2, ("O4", "O7"),
+               ("cost_usd: two 700 USD SR4 modules", _PER_M), cost_usd_per_m=3),
+    MediumType("optics-800g-sr8", "optics", 100.0, 100, 30, 1800, 2, ("O4",),
+               ("cost_usd: two SR8 modules at 900 USD (no SR8 price is published)", _PER_M),
+               cost_usd_per_m=3),
+    MediumType("optics-800g", "optics", 500.0, 100, 34, 2500, 2, ("O4", "O7"),
+               ("cost_usd: two DR8 modules at 1,250 USD", _PER_M), cost_usd_per_m=2),
+    MediumType("optics-1.6t", "optics", 500.0, 200, 50, 4400, 2, ("O6",), ("reach_m", "cost_usd", _PER_M),
+               cost_usd_per_m=2),
 )}
 
 

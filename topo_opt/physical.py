@@ -160,6 +160,13 @@ def length_bucket_order(label: str) -> float:
 
 
 def cheapest_medium(media: tuple[MediumType, ...], length_m: float) -> MediumType | None:
-    """Cheapest medium per unit of bandwidth whose reach covers `length_m`."""
+    """The medium of a run of `length_m`: among the media that reach it, the cheapest per unit of
+    bandwidth for a run as long as the shortest reach covering `length_m` (its reach class). Every
+    run of one class so takes one medium, the rule placement's tiers and provisioning share; it can
+    differ from pricing at the run's own length only where per-metre prices reverse two media's order
+    inside one class (not so for any pair of the catalog)."""
     fits = [m for m in media if m.reach_m >= length_m]
-    return min(fits, key=lambda m: (m.cost_usd / m.bandwidth_GBps, m.name)) if fits else None
+    if not fits:
+        return None
+    reach = min(m.reach_m for m in fits)
+    return min(fits, key=lambda m: (m.cable_cost_usd(reach) / m.bandwidth_GBps, m.name))

@@ -86,7 +86,7 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
     progress(f"fabric: {fabric_summary['chips']:,} chips, {fabric_summary['links']:,} links ({fabric_wall:.1f} s)")
 
     if instance.has_physical:
-        placement_report, placement_dict, provisioning_report, provisioning_dict = _physical_stages(
+        placement_report, placement_dict, provisioning_report, provisioning_dict = physical_stages(
             derive(instance, fabric), options, progress, provisioner)
     else:
         progress("placement, provisioning: not run (the instance has no physical sections)")
@@ -148,7 +148,7 @@ def provision_verified(design: Design, options: SolveOptions, slot_of_cabinet=No
     return provisioning, as_dict
 
 
-def _physical_stages(design: Design, options: SolveOptions, progress: Progress, provisioner: Callable) -> tuple:
+def physical_stages(design: Design, options: SolveOptions, progress: Progress, provisioner: Callable) -> tuple:
     """Joint placement and provisioning. Round 0 places the fabric's nominal bundles (every lane it
     could light) and provisions on that floor; round i >= 1 places what round i-1 bought
     (`bought_bundles`, warm-started from its floor) and provisions on the new floor. The loop stops

@@ -10,6 +10,8 @@ It is the textbook model: a boolean per (cabinet, slot) and linearised distances
     minimise sum_b (cost_b(T - 1) - sum_k (cost_b(k + 1) - cost_b(k)) z[b, k])
 
 Tiers are those of `problem.py`; a bundle beyond every reach is forbidden by len_b <= the longest reach.
+With per-metre prices cost_b(k) is tier k at its shortest run (`tier_floor_usd`): the model's bound
+stays a lower bound and its placement's objective is recomputed exactly.
 Run bare (the model as one would first write it), or with a placement (the greedy one) as a hint.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from topo_opt.placement.cpsat import Budget, define_assignment, define_capacity, make_solver, minimise_usd, run
-from topo_opt.placement.problem import PlacementProblem, is_feasible, objective_usd
+from topo_opt.placement.problem import PlacementProblem, is_feasible, objective_usd, tier_floor_usd
 
 CM = 100
 
@@ -52,6 +54,7 @@ def whole_model_baseline(problem: PlacementProblem, budget: Budget, hint: np.nda
     reach = [int(np.floor(r * CM + 1e-6)) - slack for r in problem.tier_reach_m]
     hinted = {}  # variable -> value of the hint placement, so the hint is complete
     terms = []
+    floor_usd = tier_floor_usd(problem)
     for b, (u, v) in enumerate(zip(problem.bundle_a, problem.bundle_b, strict=True)):
         dr = model.NewIntVar(0, floor.rows - 1, f"dr[{b}]")
         dp = model.NewIntVar(0, floor.slots_per_row - 1, f"dp[{b}]")
@@ -64,7 +67,7 @@ def whole_model_baseline(problem: PlacementProblem, budget: Budget, hint: np.nda
             h_dr = abs(int(problem.slot_row[hint[u]] - problem.slot_row[hint[v]]))
             h_dp = abs(int(problem.slot_pos[hint[u]] - problem.slot_pos[hint[v]]))
             hinted.update({dr: h_dr, dp: h_dp, length: h_dp * width + h_dr * pitch})
-        cost = problem.cost_usd[b]
+        cost = floor_usd[b]
         terms.append((cost[problem.n_tiers - 1], 1))
         for k in range(problem.n_tiers - 1):
             if cost[k + 1] != cost[k] and reach[k] >= 0:

@@ -20,8 +20,9 @@
    minimising  sum a[g, o] x template cost(o)
              - sum p[i, g, s, t] x mean saving of i's bundles to g at tier(s, t)
              - sum q[s, t] x density x mean saving of loose-loose bundles at tier(s, t)
-   where a saving is cost(dearest tier) - cost(tier) and density = loose-loose bundles / loose pairs;
-   (s, t) ranges over the pairs closer than the dearest tier. The proxy ignores bundles between
+   where a saving is cost(dearest tier on the floor) - cost(tier), each tier at its shortest run, and
+   density = loose-loose bundles / loose pairs; (s, t) ranges over the pairs closer than the dearest
+   tier. The proxy ignores bundles between
    different groups' compute cabinets (UB-Mesh has none). Its optimum is not a bound of the full
    problem; the full objective is recomputed and improved afterwards. A first fit (each group its
    cheapest free option, then loose cabinets the first free slots) is the complete hint.
@@ -36,7 +37,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from topo_opt.placement.cpsat import W_PER_KW, Budget, add_power_cap, make_solver, minimise_usd, run
-from topo_opt.placement.problem import PlacementProblem, median_saving_usd, problem_from_parts
+from topo_opt.placement.problem import PlacementProblem, median_saving_usd, problem_from_parts, tier_floor_usd
 from topo_opt.placement.search import anneal, step_time_s
 from topo_opt.units import scale_int
 
@@ -290,12 +291,14 @@ def _block_capacity(model, problem: PlacementProblem, members, options, a, y) ->
 
 
 def _savings(problem: PlacementProblem, bundles: np.ndarray) -> np.ndarray:
-    """Mean saving per tier of a set of bundles: cost(dearest reachable tier) - cost(tier), for the
-    tiers 0..T (T, beyond every reach, saves a negative amount, so no term ever asks for it)."""
+    """Mean saving per tier of a set of bundles: cost(dearest tier the floor has) - cost(tier), each
+    tier at its shortest run, for the tiers 0..T (T, beyond every reach, saves a negative amount, so
+    no term ever asks for it)."""
     if not len(bundles):
         return np.zeros(problem.n_tiers + 1)
-    cost = problem.cost_usd[bundles, : problem.n_tiers + 1]
-    return (cost[:, problem.n_tiers - 1 : problem.n_tiers] - cost).mean(axis=0)
+    top = int(problem.tier[problem.tier < problem.n_tiers].max())
+    cost = tier_floor_usd(problem)[bundles, : problem.n_tiers + 1]
+    return (cost[:, top : top + 1] - cost).mean(axis=0)
 
 
 def _near_terms(model, problem: PlacementProblem, members, loose, cover, y) -> list[tuple]:

@@ -10,14 +10,15 @@ a slot and every constraint beyond cooling: LB_i(s) <= sum_{b at i} cost_b(p) wh
 
     objective(p) >= 1/2 sum_i min_s LB_i(s).
 
-Cabinets with the same partner classes and cost rows, and slots with the same counts, share one
-evaluation.
+With per-metre prices a bundle's cost in tier k is taken at the tier's shortest run
+(`tier_floor_usd`), a lower bound of any run in it. Cabinets with the same partner classes and cost
+rows, and slots with the same counts, share one evaluation.
 """
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from topo_opt.placement.problem import PlacementProblem, incidence
+from topo_opt.placement.problem import PlacementProblem, incidence, tier_floor_usd
 
 BOUND_METHOD = (
     "per-cabinet min-cost assignment of its bundles to the distance tiers around its best "
@@ -32,10 +33,11 @@ def gilmore_lawler_usd(problem: PlacementProblem) -> float:
     ptr, partner, bundle = incidence(problem)
     memo: dict[tuple, float] = {}
     total = 0.0
+    floor_usd = tier_floor_usd(problem)
     for i in range(problem.n_cabinets):
         mine = slice(ptr[i], ptr[i + 1])
         kappas = class_of[partner[mine]]
-        rows = problem.cost_usd[bundle[mine]]
+        rows = floor_usd[bundle[mine]]
         key = (class_of[i], tuple(sorted((int(k), tuple(r)) for k, r in zip(kappas, rows, strict=True))))
         if key not in memo:
             memo[key] = _cabinet_bound(problem.allowed[i], kappas, rows, counts)

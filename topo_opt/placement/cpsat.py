@@ -4,22 +4,24 @@ proven optimality on small instances); with a few cabinets it is one large-neigh
 
 Variables
     x[c, s] in {0, 1}   cabinet c in W stands in slot s in Sigma (only where its cooling allows)
-    y[b, k] in {0, 1}   bundle b with both ends in W is within the reach of tier k, for k < K_b
-                        (K_b = the dearest tier any pair of its allowed window slots can give)
+    y[b, k] in {0, 1}   bundle b with both ends in W runs at a cost of at most v_k, for k < K_b, where
+                        v_0 < ... < v_{K_b} are the distinct costs cost_b(s, t) over its reachable
+                        window slot pairs (its tiers; with per-metre prices, every distinct length)
 Constraints
     one_slot[c]         sum_s x[c, s] = 1
     one_cabinet[s]      sum_c x[c, s] <= 1
     row_power[r]        sum_{c, s in r} power_c x[c, s] <= row_power_kw - load of the fixed cabinets in r
     zone_capacity[z]    the same over the slots of zone z and the cabinets of its cooling kind
-    reach[b, k, s]      y[b, k] + x[u, s] - sum_{t in N_k(s)} x[v, t] <= 1, for both ends (u, v) of b:
-                        y[b, k] may be 1 only if the other end stands within tier k of s
-    beyond_reach[b, s]  x[u, s] <= sum_{t in N_{T-1}(s)} x[v, t] when some window pair is beyond every reach
+    reach[b, k, s]      y[b, k] + x[u, s] - sum_{t : cost_b(s, t) <= v_k} x[v, t] <= 1, for both ends
+                        (u, v) of b: y[b, k] may be 1 only if the other end stands where the run costs
+                        at most v_k
+    beyond_reach[b, s]  x[u, s] <= sum_{t within reach of s} x[v, t] when some window pair is beyond
+                        every reach
 Objective (USD, scaled to whole cents and divided by the coefficients' gcd)
-    sum_{b, one end c in W, the other fixed at f} sum_s cost_b(tier(s, f)) x[c, s]
-  + sum_{b, both ends in W} (cost_b(K_b) - sum_{k < K_b} (cost_b(k + 1) - cost_b(k)) y[b, k])
+    sum_{b, one end c in W, the other fixed at f} sum_s cost_b(s, f) x[c, s]
+  + sum_{b, both ends in W} (v_{K_b} - sum_{k < K_b} (v_{k + 1} - v_k) y[b, k])
   + the cost of the bundles between fixed cabinets (a constant).
-Where some cost_b(k + 1) - cost_b(k) < 0 (a medium dearer than a longer-reach one), y[b, k] is also
-forced up: y[b, k] >= x[u, s] + sum_{t in N_k(s)} x[v, t] - 1, so the model stays exact.
+Every step v_{k + 1} - v_k is positive, so the minimisation sets y[b, k] = 1 exactly where it may.
 """
 
 import math
@@ -29,7 +31,7 @@ from functools import reduce
 import numpy as np
 from ortools.sat.python import cp_model
 
-from topo_opt.placement.problem import PlacementProblem, bundle_tiers, objective_usd
+from topo_opt.placement.problem import PlacementProblem, objective_usd, run_cost_usd
 from topo_opt.units import scale_int
 
 W_PER_KW = 1000
@@ -201,9 +203,9 @@ def define_costs(
     """Returns (linear terms, pair terms, constant USD): terms are (USD coefficient, variable or 1)."""
     fa, fb = free[problem.bundle_a], free[problem.bundle_b]
     both_fixed = ~fa & ~fb
-    constant = float(
-        problem.cost_usd[np.flatnonzero(both_fixed), bundle_tiers(problem, slot_of)[both_fixed]].sum()
-    )
+    fixed = np.flatnonzero(both_fixed)
+    constant = float(run_cost_usd(problem, fixed, slot_of[problem.bundle_a[fixed]],
+                                  slot_of[problem.bundle_b[fixed]]).sum())
     linear = []
     for b in np.flatnonzero(fa ^ fb):
         c, f = (
@@ -213,7 +215,7 @@ def define_costs(
         )
         for s in slots:
             if (int(c), int(s)) in x:
-                linear.append((problem.cost_usd[b, problem.tier[s, slot_of[f]]], x[int(c), int(s)]))
+                linear.append((float(run_cost_usd(problem, b, s, slot_of[f])), x[int(c), int(s)]))
     pairs = []
     for b in np.flatnonzero(fa & fb):
         pairs.extend(define_pair(model, problem, int(b), slots, x))
@@ -227,34 +229,30 @@ def define_pair(
     slots: np.ndarray,
     x: dict[tuple[int, int], cp_model.IntVar],
 ) -> list[tuple[float, object]]:
-    """reach[b, k, s] and beyond_reach[b, s] for one bundle with both ends free; its objective terms."""
+    """reach[b, k, s] and beyond_reach[b, s] for one bundle with both ends free; its objective terms.
+    Levels k are the distinct costs v_0 < v_1 < ... of the bundle's reachable window runs (its tiers
+    without per-metre prices, every distinct run length with them), so the model is exact."""
     u, v = int(problem.bundle_a[b]), int(problem.bundle_b[b])
     su = np.array([s for s in slots if (u, int(s)) in x])
     sv = np.array([s for s in slots if (v, int(s)) in x])
     tiers = problem.tier[su[:, None], sv[None, :]]
-    tiers = np.where(su[:, None] == sv[None, :], problem.n_tiers + 1, tiers)  # one slot cannot hold both
-    reachable = tiers[tiers < problem.n_tiers]
-    worst = int(reachable.max())
-    cost = problem.cost_usd[b]
-    terms: list[tuple[float, object]] = [(cost[worst], 1)]
-    ends = ((u, su, v, sv, tiers), (v, sv, u, su, tiers.T))
-    if (tiers == problem.n_tiers).any():
-        for one, s_one, other, s_other, t in ends:
+    far = (tiers >= problem.n_tiers) | (su[:, None] == sv[None, :])  # one slot cannot hold both
+    cost = np.where(far, np.inf, run_cost_usd(problem, b, su[:, None], sv[None, :]))
+    levels = np.unique(cost[np.isfinite(cost)])
+    terms: list[tuple[float, object]] = [(float(levels[-1]), 1)]
+    ends = ((u, su, v, sv, cost), (v, sv, u, su, cost.T))
+    if (tiers >= problem.n_tiers).any():
+        for one, s_one, other, s_other, c in ends:
             for i, s in enumerate(s_one):
-                near = [x[other, int(s_other[j])] for j in np.flatnonzero(t[i] < problem.n_tiers)]
+                near = [x[other, int(s_other[j])] for j in np.flatnonzero(np.isfinite(c[i]))]
                 model.Add(x[one, int(s)] <= sum(near)).WithName(f"beyond_reach[{b},{s}]")
-    for k in range(int(reachable.min()), worst):
-        step = cost[k + 1] - cost[k]
-        if step == 0:
-            continue
+    for k in range(len(levels) - 1):
         y = model.NewBoolVar(f"y[{b},{k}]")
-        terms.append((-step, y))
-        for one, s_one, other, s_other, t in ends:
+        terms.append((float(levels[k] - levels[k + 1]), y))
+        for one, s_one, other, s_other, c in ends:
             for i, s in enumerate(s_one):
-                near = [x[other, int(s_other[j])] for j in np.flatnonzero(t[i] <= k)]
+                near = [x[other, int(s_other[j])] for j in np.flatnonzero(c[i] <= levels[k])]
                 model.Add(y + x[one, int(s)] - sum(near) <= 1).WithName(f"reach[{b},{k},{s}]")
-                if step < 0:
-                    model.Add(y >= x[one, int(s)] + sum(near) - 1)
     return terms
 
 

@@ -5,7 +5,7 @@ Order: start from the cabinet with the most bundle bandwidth; then always take t
 with the most bandwidth to cabinets already placed (Prim's order on the bundle graph; ties by index).
 Slot: among the free slots that keep cooling, row power and zone capacity within limits, the one
 minimising, lexicographically,
-    (sum_k cost_b(tier(s, slot_k)),  sum_k bandwidth_b x length(s, slot_k),  s)
+    (sum_k cost_b(s, slot_k),  sum_k bandwidth_b x length(s, slot_k),  s)
 over the placed partners k (bundle b to each).
 With a `quota` n[type, row] (a feasible count matrix from the pre-check), a cabinet of type k may enter
 row r only while fewer than n[k, r] cabinets of its type stand there; that greedy cannot get stuck.
@@ -13,7 +13,7 @@ row r only while fewer than n[k, r] cabinets of its type stand there; that greed
 
 import numpy as np
 
-from topo_opt.placement.problem import PlacementProblem, incidence
+from topo_opt.placement.problem import PlacementProblem, incidence, run_cost_usd
 
 
 def greedy_placement(
@@ -61,6 +61,6 @@ def _best_slot(
     if not placed.any():
         return int(cand[0])
     ps, bs = slot_of[partners[placed]], bundles[placed]
-    cost = problem.cost_usd[bs[:, None], problem.tier[cand[None, :], ps[:, None]]].sum(axis=0)
+    cost = run_cost_usd(problem, bs[:, None], cand[None, :], ps[:, None]).sum(axis=0)
     pull = (problem.bandwidth_GBps[bs][:, None] * problem.length_m[cand[None, :], ps[:, None]]).sum(axis=0)
     return int(cand[np.lexsort((cand, pull, cost))[0]])

@@ -10,8 +10,13 @@ Notation used throughout `topo_opt.placement`:
   same medium `cheapest_medium` picks for any length in (r_{k-1}, r_k];
 - cables_b(k) = sum_j ceil(bandwidth_GBps_bj / bandwidth_GBps(m_k)) over the bundle's parts j (one
   part per edge kind when the bundles are what provisioning bought, so the count is the BOM's; one
-  part, the whole bundle, otherwise), cost_b(k) = cables_b(k) x cost_usd(m_k);
-- objective(p) = sum_b cost_b(tier(p(a_b), p(c_b)))  [USD of cables, optics included].
+  part, the whole bundle, otherwise);
+- cost_b(s, t) = cables_b(k) x (cost_usd(m_k) + cost_usd_per_m(m_k) x length(s, t)), k = tier(s, t):
+  fixed parts (modules, connectors) per cable plus copper or fibre per metre;
+- objective(p) = sum_b cost_b(p(a_b), p(c_b))  [USD of cables, optics included].
+
+Bounds and proxies that see only tiers price tier k at its shortest run, min{length(s, t) : tier(s, t)
+= k} (`tier_floor_usd`): never above the cost of any run of that tier, so they stay lower bounds.
 
 Constraints of a placement p (an injective map cabinets -> slots):
 - cooling: c may stand in row r iff a cooling zone of c's kind (liquid/air) covers r; a floor that lists
@@ -62,7 +67,9 @@ class PlacementProblem:
     bandwidth_GBps: np.ndarray  # (B,)
     parts_GBps: np.ndarray  # (B, J): the bundle's parts, zero-padded
     cables: np.ndarray  # (B, T) cables per tier
-    cost_usd: np.ndarray  # (B, T + 1) cost per tier; column T = FORBIDDEN_FACTOR x the dearest
+    cost_usd: np.ndarray  # (B, T + 1) fixed cost per tier; column T = FORBIDDEN_FACTOR x the dearest
+    per_m_usd: np.ndarray  # (B, T + 1) cost per metre of run per tier; column T = 0
+    tier_min_length_m: np.ndarray  # (T + 1,) shortest run of each tier (0 where a tier has none)
 
     @property
     def n_cabinets(self) -> int:
@@ -122,7 +129,9 @@ def problem_from_parts(
     )
     pairs = np.array(list(bundles), dtype=np.int64).reshape(-1, 2)
     parts = _parts(bundles)
-    cables, cost = _tier_costs(parts, tier_media)
+    cables, cost, per_m = _tier_costs(parts, tier_media)
+    n_tiers = len(tier_media)
+    shortest = np.array([length[tier == k].min() if (tier == k).any() else 0.0 for k in range(n_tiers + 1)])
     return PlacementProblem(
         name=name,
         floor=floor,
@@ -145,6 +154,8 @@ def problem_from_parts(
         parts_GBps=parts,
         cables=cables,
         cost_usd=cost,
+        per_m_usd=per_m,
+        tier_min_length_m=shortest,
     )
 
 
@@ -172,13 +183,18 @@ def _parts(bundles: dict[tuple[int, int], dict]) -> np.ndarray:
     return out
 
 
-def _tier_costs(parts: np.ndarray, tier_media: tuple[MediumType, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _tier_costs(parts: np.ndarray, tier_media: tuple[MediumType, ...]) -> tuple[np.ndarray, ...]:
+    """(cables, fixed cost, cost per metre), each (B, T) with the forbidden column T appended to the
+    costs (a fixed FORBIDDEN_FACTOR x the dearest tier at its reach, nothing per metre)."""
     # reshape with an explicit width: a group whose cabinets share no bundle has zero rows
     cables = np.stack([cables_needed(parts, m).sum(axis=1) for m in tier_media], axis=1).reshape(
         len(parts), len(tier_media))
     cost = cables * np.array([m.cost_usd for m in tier_media], dtype=float)
-    dearest = cost.max(axis=1, keepdims=True) if cost.size else np.zeros((len(parts), 1))
-    return cables, np.concatenate([cost, FORBIDDEN_FACTOR * np.maximum(dearest, 1.0)], axis=1)
+    per_m = cables * np.array([m.cost_usd_per_m for m in tier_media], dtype=float)
+    at_reach = cables * np.array([m.cable_cost_usd(m.reach_m) for m in tier_media], dtype=float)
+    dearest = at_reach.max(axis=1, keepdims=True) if at_reach.size else np.zeros((len(parts), 1))
+    return (cables, np.concatenate([cost, FORBIDDEN_FACTOR * np.maximum(dearest, 1.0)], axis=1),
+            np.concatenate([per_m, np.zeros((len(parts), 1))], axis=1))
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -188,9 +204,20 @@ def bundle_tiers(problem: PlacementProblem, slot_of: np.ndarray) -> np.ndarray:
     return problem.tier[slot_of[problem.bundle_a], slot_of[problem.bundle_b]]
 
 
+def run_cost_usd(problem: PlacementProblem, bundles: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """cost_b(s, t) of the module docstring, broadcast over bundles and slot pairs."""
+    k = problem.tier[s, t]
+    return problem.cost_usd[bundles, k] + problem.per_m_usd[bundles, k] * problem.length_m[s, t]
+
+
+def tier_floor_usd(problem: PlacementProblem) -> np.ndarray:
+    """(B, T + 1): each tier priced at its shortest run, a lower bound of every run's cost in it."""
+    return problem.cost_usd + problem.per_m_usd * problem.tier_min_length_m[None, :]
+
+
 def objective_usd(problem: PlacementProblem, slot_of: np.ndarray) -> float:
-    tiers = bundle_tiers(problem, slot_of)
-    return float(problem.cost_usd[np.arange(len(tiers)), tiers].sum())
+    bundles = np.arange(len(problem.bundle_a))
+    return float(run_cost_usd(problem, bundles, slot_of[problem.bundle_a], slot_of[problem.bundle_b]).sum())
 
 
 def row_loads_kw(problem: PlacementProblem, slot_of: np.ndarray) -> np.ndarray:
@@ -228,5 +255,5 @@ def is_feasible(problem: PlacementProblem, slot_of: np.ndarray) -> bool:
 
 def median_saving_usd(problem: PlacementProblem) -> float:
     """Median over bundles of cost(dearest tier) - cost(cheapest tier): the annealing temperature scale."""
-    cost = problem.cost_usd[:, : problem.n_tiers]
+    cost = tier_floor_usd(problem)[:, : problem.n_tiers]
     return (float(np.median(cost.max(axis=1) - cost.min(axis=1))) if len(cost) else 0.0) or 1.0

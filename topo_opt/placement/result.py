@@ -7,7 +7,7 @@ import numpy as np
 
 from topo_opt.instance import Floor
 from topo_opt.physical import Cabinet, length_bucket, length_bucket_order
-from topo_opt.placement.problem import PlacementProblem, bundle_tiers, row_loads_kw, zone_loads_kw
+from topo_opt.placement.problem import PlacementProblem, bundle_tiers, row_loads_kw, run_cost_usd, zone_loads_kw
 from topo_opt.solution import StageReport
 
 
@@ -118,7 +118,7 @@ def cable_runs(problem: PlacementProblem, slot_of: np.ndarray) -> tuple[CableRun
                 m.kind,
                 n,
                 float(length),
-                float(problem.cost_usd[b, k]),
+                float(run_cost_usd(problem, b, slot_of[problem.bundle_a[b]], slot_of[problem.bundle_b[b]])),
                 n * m.optical_modules,
                 n * m.power_w,
             )

@@ -4,11 +4,11 @@ One step picks a cabinet i (at slot a) at random and evaluates, in one vectorise
 "i goes to slot s, and the cabinet j at s (if any) goes to a". With C_k(x) the cost of cabinet k's
 bundles when k stands at x and every other cabinet stays put,
 
-    delta(s) = C_i(s) - C_i(a) + C_j(a) - C_j(s) + 2 (cost_ij(tier(a, s)) - cost_ij(tier_same))
+    delta(s) = C_i(s) - C_i(a) + C_j(a) - C_j(s) + 2 (cost_ij(a, s) - cost_ij(a, a))
 
 where the last term, only when i and j share a bundle, undoes the two evaluations of bundle ij at a
-distance of zero (tier_same = the tier of two cabinets in one slot, the same for every slot): a swap
-leaves the length of ij unchanged. C_j(a) - C_j(s) for all j at once is one gather over all bundles
+distance of zero (two cabinets in one slot, the same run for every slot): a swap leaves the length
+of ij unchanged. C_j(a) - C_j(s) for all j at once is one gather over all bundles
 and a bincount. Moves that break cooling, row power or zone capacity get delta = +inf.
 
 The move taken is drawn from the Boltzmann distribution exp(-delta / T) over all candidates (Gumbel
@@ -73,12 +73,18 @@ class _State:
         self.swing_kw = float(p.power_kw.max() - min(p.power_kw.min(), 0.0)) if p.n_cabinets else 0.0
         # flat views: one `take` is several times faster than 2-D fancy indexing
         self.tier_flat = p.tier.ravel().astype(np.int64)
+        self.length_flat = p.length_m.ravel()
         self.cost_flat = p.cost_usd.ravel()
+        self.per_m_flat = p.per_m_usd.ravel()
+        self.priced_by_length = bool(p.per_m_usd.any())
         self.cost_row = np.arange(len(p.bundle_a)) * p.cost_usd.shape[1]
-        self.same_tier = int(p.tier[0, 0])
 
     def _cost(self, bundles_row: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return self.cost_flat.take(bundles_row + self.tier_flat.take(s * self.p.n_slots + t))
+        """cost_b(s, t) (problem.run_cost_usd) on flat views; bundles given by their row offsets."""
+        pair = s * self.p.n_slots + t
+        at = bundles_row + self.tier_flat.take(pair)
+        cost = self.cost_flat.take(at)
+        return cost + self.per_m_flat.take(at) * self.length_flat.take(pair) if self.priced_by_length else cost
 
     def deltas(self, i: int) -> np.ndarray:
         """delta(s) of the module docstring for every slot s; +inf where the move is infeasible."""
@@ -98,7 +104,7 @@ class _State:
         delta += dj[self.occ]  # occupant -1 reads the extra entry, 0
         delta[part_slots] += 2 * (
             self._cost(rows_i, np.full_like(part_slots, a), part_slots)
-            - self.cost_flat.take(rows_i + self.same_tier)
+            - self._cost(rows_i, np.full_like(part_slots, a), np.full_like(part_slots, a))
         )
         delta[~self._feasible(i, a)] = np.inf
         delta[a] = 0.0

@@ -2,7 +2,7 @@
 switches by type, chips; network cost and power with their shares of the whole.
 
 between_cabinets: the cables whose two ends stand in different cabinets (placement's objective).
-network cost  = sum cables x medium cost (both ends' modules included) + sum switches x switch cost
+network cost  = sum cables x (medium fixed cost + per-metre price x run length) + sum switches x switch cost
 network power = sum cables x medium power + sum switches x switch power
 whole cost    = network cost + chips x the chip's system cost (catalog ChipType.cost_usd)
 whole power   = compute cabinets (chips x TDP + overhead) + interconnect cabinets' overhead + network power
@@ -17,7 +17,8 @@ from topo_opt.physical import Cabinet, length_bucket, length_bucket_order
 from topo_opt.provisioning.bundles import PCB, Bundle
 
 ASSUMPTIONS = (
-    "cable cost and power are per cable end to end, optical modules included (catalog media)",
+    "cable cost is per cable: fixed parts (both ends' modules or connectors) plus a per-metre price "
+    "times the run's length; power is per cable end to end (catalog media)",
     "LRS power is counted here and may also sit in the compute cabinets' assumed overhead_kw",
 )
 
@@ -30,6 +31,7 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
     by_bucket: Counter = Counter()
     by_medium: Counter = Counter()
     between: Counter = Counter()  # cables between cabinets by medium: what placement lays on the floor
+    cable_cost = between_cost = 0.0
     traces = 0
     for b, n in zip(bundles, cables, strict=True):
         if b.medium == PCB:
@@ -37,8 +39,11 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
         elif n:
             by_bucket[(b.medium, length_bucket(b.length_m))] += n
             by_medium[b.medium] += n
+            cost = n * media[b.medium].cable_cost_usd(b.length_m)
+            cable_cost += cost
             if b.cabinets[0] != b.cabinets[1]:
                 between[b.medium] += n
+                between_cost += cost
     by_type: Counter = Counter()
     high_radix = 0
     switch_cost = switch_power_w = 0.0
@@ -48,7 +53,6 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
         high_radix += count if t.switch.high_radix else 0
         switch_cost += count * t.switch.cost_usd
         switch_power_w += count * t.switch.power_w
-    cable_cost = sum(n * media[m].cost_usd for m, n in by_medium.items())
     cable_power_w = sum(n * media[m].power_w for m, n in by_medium.items())
     network_cost = cable_cost + switch_cost
     network_kw = (cable_power_w + switch_power_w) / 1000
@@ -63,7 +67,7 @@ def bill_of_materials(instance: Instance, spec: NetworkSpec, cabinets: tuple[Cab
         "cables_by_medium": dict(sorted(by_medium.items())),
         "cables_total": sum(by_medium.values()),
         "between_cabinets": {"cables": sum(between.values()),
-                             "cost_usd": sum(n * media[m].cost_usd for m, n in between.items()),
+                             "cost_usd": between_cost,
                              "optical_modules": sum(n * media[m].optical_modules for m, n in between.items()),
                              "power_kw": sum(n * media[m].power_w for m, n in between.items()) / 1000},
         "board_trace_links": traces,

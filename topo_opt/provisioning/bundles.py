@@ -4,7 +4,9 @@ A bundle is every link of one edge kind between the same two ends: two cabinets 
 floor, length `physical.cable_length_m` between their slots), or two boards / switches inside one
 cabinet (`INTRA_CABINET_LENGTH_M`). Links between chips of the same board are board traces
 (`PCB`: no cable). A bundle's bandwidth scales with its link class's lanes per chip; it needs
-ceil(bandwidth / medium bandwidth) cables of the cheapest medium (per GB/s) that reaches.
+ceil(bandwidth / medium bandwidth) cables of the cheapest medium (per GB/s) that reaches
+(`physical.cheapest_medium`, priced per reach class); each costs the medium's fixed parts plus its
+per-metre price times the run's length.
 """
 
 import math
@@ -37,13 +39,15 @@ class Bundle:
 
 @dataclass(frozen=True)
 class BundleGroup:
-    """Bundles the model gives one integer cable count: same class, kind, medium and bandwidth."""
+    """Bundles the model gives one integer cable count: same class, kind, medium and bandwidth.
+    `length_m` is the sum of their runs' lengths (what the medium's per-metre price multiplies)."""
 
     link_class: str
     kind: str
     medium: str
     nominal_GBps: float
     count: int
+    length_m: float = 0.0
 
     @property
     def key(self) -> tuple[str, str, str, float]:
@@ -103,10 +107,12 @@ def group_key(b: Bundle) -> tuple[str, str, str, float]:
 
 def bundle_groups(bundles: tuple[Bundle, ...]) -> tuple[BundleGroup, ...]:
     counts: dict[tuple, int] = defaultdict(int)
+    lengths: dict[tuple, float] = defaultdict(float)
     for b in bundles:
         if b.medium != PCB:
             counts[group_key(b)] += 1
-    return tuple(BundleGroup(c, k, m, bw, n) for (c, k, m, bw), n in sorted(counts.items()))
+            lengths[group_key(b)] += b.length_m
+    return tuple(BundleGroup(c, k, m, bw, n, lengths[c, k, m, bw]) for (c, k, m, bw), n in sorted(counts.items()))
 
 
 def cables_needed(bundle_GBps: float, medium_GBps: float) -> int:

@@ -17,7 +17,9 @@ Constraints (named, so an infeasibility or a model dump can quote them)
     radix[t]        P_t n[t] >= sum_k p[t, k] l[k]           switch ports
 
 Objective, USD
-    sum_g N_g c[g] (cost_g + w power_g) + sum_t U_t n[t] (cost_t + w power_t) + eps x chips x sum_k l[k]
+    sum_g c[g] (N_g (cost_g + w power_g) + per_m_g Len_g) + sum_t U_t n[t] (cost_t + w power_t)
+      + eps x chips x sum_k l[k]
+with N_g the group's bundles, Len_g the sum of their run lengths and per_m_g the medium's price per metre.
 
 with w = POWER_WEIGHT_USD_PER_KW (energy over the service life) and eps = LANE_TIE_USD, which
 prefers dark lanes among equally cheap plans (board-trace lanes cost nothing otherwise).
@@ -200,7 +202,7 @@ def define_objective(model: ProvisioningModel) -> None:
     terms = []
     for g, var in model.cables.items():
         m = inputs.medium(g.medium)
-        terms.append(g.count * (m.cost_usd + w * m.power_w / 1000) * var)
+        terms.append((g.count * (m.cost_usd + w * m.power_w / 1000) + m.cost_usd_per_m * g.length_m) * var)
     for t in inputs.spec.tiers:
         terms.append(t.units * (t.switch.cost_usd + w * t.switch.power_w / 1000) * model.switches[t.name])
     terms.append(LANE_TIE_USD * inputs.spec.chips * sum(model.lanes[c.name] for c in inputs.spec.classes))
