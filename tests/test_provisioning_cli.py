@@ -4,11 +4,16 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from provisioning_toy import TOY
 
 from topo_opt.cli import main
+from topo_opt.design import derive
+from topo_opt.fabric import build_fabric
+from topo_opt.io import read_instance
+from topo_opt.verify import verify_provisioning
 
 
 def _write(tmp_path, target):
@@ -66,3 +71,60 @@ def test_fabric_only_instance_exits_2():
     result = CliRunner().invoke(main, ["provision", "instances/ring16.yaml"])
     assert result.exit_code == 2
     assert "chip: is required for placement and provisioning" in result.output
+
+
+def _write_absolute(tmp_path, target_GBps, layout=None):
+    raw = copy.deepcopy(TOY)
+    raw["workload"]["target_GBps"] = target_GBps
+    if layout:
+        raw["workload"]["layout"] = layout
+    path = tmp_path / "toy16-absolute.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def test_absolute_target_is_carried_and_verified(tmp_path):
+    """The toy sends 1.5 B per unit rate per chip (R = 40 GB/s): 100 GB/s per chip is 5/3 x R, so
+    every mesh takes ceil(5/3 x 40 x 0.75 / 10) = 5 lanes; verify_provisioning re-checks the plan."""
+    path = _write_absolute(tmp_path, {"all": 100})
+    result = CliRunner().invoke(main, ["provision", path, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    mcf = plan["max_concurrent_flow"]
+    assert mcf["target"] == pytest.approx(5 / 3) and mcf["achieved"] >= mcf["target"] - 1e-9
+    assert mcf["injection_GBps_per_chip"] == pytest.approx(100)
+    assert {k: v["lanes"] for k, v in plan["lanes_per_chip"].items()} == {"mesh0": 5, "mesh1": 5}
+    inst = read_instance(path)
+    assert verify_provisioning(derive(inst, build_fabric(inst)), plan) == []
+
+
+def test_absolute_target_over_the_lane_budget_exits_3_naming_class_and_excess(tmp_path):
+    result = CliRunner().invoke(main, ["provision", _write_absolute(tmp_path, {"all": 1000})])
+    assert result.exit_code == 3
+    assert result.output.startswith(
+        "error: lanes per chip: needs 100 of 16 (mesh0 50, mesh1 50), exceeded by 84 "
+        "to carry workload.target_GBps all: 1000 GB/s per chip (16.67 x the reference rate)")
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ({"dp": 100}, "workload.target_GBps.dp: is not an axis of the layout that spans chips (axes: all)"),
+    ({"all": float("nan")}, "workload.target_GBps.all: must be a finite number"),
+    ({"all": -5}, "workload.target_GBps.all: must be a finite number"),
+    ([100], "workload.target_GBps: must be a non-empty mapping of axis to GB/s per chip"),
+])
+def test_bad_absolute_target_exits_2(tmp_path, target, message):
+    result = CliRunner().invoke(main, ["provision", _write_absolute(tmp_path, target)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_absolute_target_of_one_axis_binds_it(tmp_path):
+    """Layout tp=4,dp=4 on the toy: each axis's rate is fixed relative to the other by its role, so
+    asking dp for G GB/s gives dp exactly G and tp its proportional share."""
+    path = _write_absolute(tmp_path, {"dp": 20}, layout="tp=4,dp=4")
+    plan = json.loads(CliRunner().invoke(main, ["provision", path, "--json"]).output)
+    mcf = plan["max_concurrent_flow"]
+    assert "workload.target_GBps dp: 20 GB/s per chip" in mcf["target_basis"]
+    traffic = derive(read_instance(path), build_fabric(read_instance(path))).traffic
+    dp = dict(traffic.axis_injection)["dp"]
+    assert mcf["target"] * mcf["reference_rate_GBps"] * dp == pytest.approx(20)

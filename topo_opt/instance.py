@@ -105,6 +105,9 @@ class Workload:
     sizes: tuple[int, ...] = (2**20, 2**30)
     layout: str = ""  # e.g. "tp=8,pp=8,dp=128"
     target_throughput: float = field(default=1.0, metadata={"max": 1000})  # max-concurrent-flow target
+    # absolute targets: (axis, GB/s per chip that axis sends); when given, they replace
+    # target_throughput (`traffic.workload_target`)
+    target_GBps: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,13 +275,26 @@ def _parse_workload(raw: Any, ctx: _Ctx) -> Workload:
             parsed_sizes.append(parse_size_bytes(s))
         except ValueError as exc:
             raise ctx.at("sizes").at(i).fail(str(exc)) from None
-    rest = {k: v for k, v in raw.items() if k != "sizes"}
+    rest = {k: v for k, v in raw.items() if k not in ("sizes", "target_GBps")}
     wl = _parse_dataclass(rest, Workload, ctx)
     for i, c in enumerate(wl.collectives):
         _choice(c, COLLECTIVES, ctx.at("collectives").at(i), "collective")
-    if wl.layout:
-        parse_layout(wl.layout, ctx.at("layout"))
-    return dataclasses.replace(wl, sizes=tuple(parsed_sizes))
+    terms = parse_layout(wl.layout, ctx.at("layout")) if wl.layout else ()
+    absolute = _parse_target_GBps(raw["target_GBps"], terms, ctx.at("target_GBps")) if "target_GBps" in raw else ()
+    return dataclasses.replace(wl, sizes=tuple(parsed_sizes), target_GBps=absolute)
+
+
+def _parse_target_GBps(raw: Any, terms: tuple[tuple[str, int], ...], ctx: _Ctx) -> tuple[tuple[str, float], ...]:
+    """{axis: GB/s per chip}: axes of the layout that span more than one chip ("all" without a layout)."""
+    axes = [name for name, size in terms if size > 1] if terms else ["all"]
+    if not isinstance(raw, Mapping) or not raw:
+        raise ctx.fail(f"must be a non-empty mapping of axis to GB/s per chip, e.g. {{{axes[0]}: 400}}")
+    out = []
+    for name, value in raw.items():
+        if name not in axes:
+            raise ctx.at(str(name)).fail(f"is not an axis of the layout that spans chips (axes: {', '.join(axes)})")
+        out.append((str(name), _scalar(value, float, ctx.at(str(name)))))
+    return tuple(out)
 
 
 def parse_layout(text: str, ctx: _Ctx | None = None) -> tuple[tuple[str, int], ...]:

@@ -17,6 +17,7 @@ from topo_opt.families.common import chip_lines
 from topo_opt.instance import AXIS_ROLES, Instance, parse_layout
 from topo_opt.netspec import NetworkSpec, budget_used, capacities_GBps, ports_needed
 from topo_opt.physical import cable_length_m
+from topo_opt.provisioning.traffic import workload_target
 
 # --- placement -------------------------------------------------------------------------------------
 
@@ -142,8 +143,8 @@ def verify_provisioning(design: Design, provisioning: dict) -> list[str]:
         return [f"lanes: the plan gives no lanes for {', '.join(missing)}"]
     lanes = {c.name: float(provisioning["lanes_per_chip"][c.name]["lanes"]) for c in spec.classes}
     mcf = provisioning["max_concurrent_flow"]
-    target = instance.workload.target_throughput
     rate = float(mcf["reference_rate_GBps"])
+    target, _ = workload_target(instance, design.traffic, rate)
     demand = tuple((lv, p, target * rate * d) for lv, p, d in design.traffic.demand)
     out = _lane_violations(spec, lanes) + _radix_violations(spec, lanes, provisioning.get("switches", []))
     out += _resource_cut_violations(spec, demand, lanes)
@@ -282,8 +283,8 @@ def _graph_violations(design: Design, plan: dict) -> list[str]:
     out += _switch_port_violations(graph, u, v, bw_plan, plan.get("switches", []))
     out += _bundle_coverage_violations(design, plan.get("bundles", []))
     axes = _workload_axes(inst, chips)
-    target = inst.workload.target_throughput
     rate = float(plan["max_concurrent_flow"]["reference_rate_GBps"])
+    target, _ = workload_target(inst, design.traffic, rate)
     cable_GBps = _cable_capacity_by_cabinet(inst, plan.get("bundles", []), len(design.cabinets))
     worst_rate = math.inf
     for what, labels, node_labels, cables in _partitions(design, chips, cable_GBps):

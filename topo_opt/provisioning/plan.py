@@ -4,7 +4,9 @@ Demand scale. The layout and collectives fix the shape of the traffic (bytes per
 of buffer, `traffic`); its rate R (GB/s of buffer per chip) is the rate the instance's own fabric
 carries with dimension-ordered routes (`network.reference_rate`), and the plan must carry
 target_throughput x R. So target 1 asks for the cheapest plan that carries the workload at least
-as fast as the fabric the instance describes, and 1.5 for 50 % more. `provision_at_rate` takes
+as fast as the fabric the instance describes, and 1.5 for 50 % more. An absolute target
+(`workload.target_GBps`, GB/s per chip of one or more parallel axes) is turned into the multiple
+that gives its binding axis exactly its rate (`traffic.workload_target`). `provision_at_rate` takes
 R from elsewhere, so two fabrics can be sized for the same workload at the same rate.
 """
 
@@ -38,7 +40,7 @@ from topo_opt.provisioning.model import (
     solve_model,
 )
 from topo_opt.provisioning.network import reference_rate
-from topo_opt.provisioning.traffic import Traffic
+from topo_opt.provisioning.traffic import Traffic, workload_target
 from topo_opt.solution import SolveOptions, StageReport, relative_gap
 
 if TYPE_CHECKING:
@@ -108,7 +110,7 @@ def prepare(design: "Design", slot_of_cabinet: Sequence[int] | None = None,
     on the design's structure and traffic."""
     instance, cabinets, spec, traffic = design.instance, design.cabinets, design.spec, design.traffic
     rate = reference_rate(spec, traffic) if rate_GBps is None else rate_GBps
-    target = instance.workload.target_throughput
+    target, _ = workload_target(instance, traffic, rate)
     demand = tuple((lv, p, target * rate * d) for lv, p, d in traffic.demand)
     bundles = cable_bundles(instance, design.graph, design.node_cab, spec,
                             _slots(instance, cabinets, slot_of_cabinet))
@@ -124,11 +126,11 @@ def solve_prepared(prep: Prepared, options: SolveOptions, start: float | None = 
     `start` (perf_counter) lets the report's wall time include the preparation."""
     start = time.perf_counter() if start is None else start
     instance, spec, inputs, bundles = prep.instance, prep.spec, prep.inputs, prep.bundles
-    target = instance.workload.target_throughput
+    target, basis = workload_target(instance, prep.traffic, prep.rate_GBps)
     model = build_model(inputs)
     outcome = solve_model(model, options)
     if outcome.status == "INFEASIBLE":
-        raise InfeasibleError(_budget_message(inputs, options, target))
+        raise InfeasibleError(_budget_message(inputs, options, basis))
     if outcome.status not in ("OPTIMAL", "FEASIBLE"):
         raise SolverError(f"{MIP_SOLVER} returned {outcome.status} within {options.time_limit_s:g} s")
     plan = extract_plan(model)
@@ -149,6 +151,7 @@ def solve_prepared(prep: Prepared, options: SolveOptions, start: float | None = 
         "traffic": _traffic_dict(instance, spec, prep.traffic, target, prep.rate_GBps),
         "max_concurrent_flow": {
             "target": target, "achieved": target * lam, "unit": "multiples of the reference rate",
+            "target_basis": basis,
             "reference_rate_GBps": prep.rate_GBps, "reference": prep.rate_source,
             "injection_GBps_per_chip": target * prep.rate_GBps * prep.traffic.injection(),
             "chip_interconnect_GBps": instance.chip.interconnect_GBps,
@@ -191,18 +194,19 @@ def _slots(instance: Instance, cabinets: tuple, slot_of_cabinet: Sequence[int] |
     return tuple(int(s) for s in slot_of_cabinet)
 
 
-def _budget_message(inputs: ModelInputs, options: SolveOptions, target: float) -> str:
+def _budget_message(inputs: ModelInputs, options: SolveOptions, basis: str) -> str:
     spec = inputs.spec
     need = lanes_needed(inputs, options)
     if need is None:
-        return f"the demand at target_throughput {target:g} cannot be routed on this fabric at any lane count"
+        return f"the demand at {basis} cannot be routed on this fabric at any lane count"
     used = budget_used(spec, need)
     parts = ", ".join(f"{c.name} {need[c.name] * c.budget_lanes:.4g}" + (" reserved" if c.fixed else "")
                       for c in spec.classes)
-    binding = ([f"needs {used:.4g} of {spec.lane_budget:g} ({parts})"] if used > spec.lane_budget + 1e-9 else [])
+    binding = ([f"needs {used:.4g} of {spec.lane_budget:g} ({parts}), exceeded by {used - spec.lane_budget:.4g}"]
+               if used > spec.lane_budget + 1e-9 else [])
     over = [f"{c.name} needs {need[c.name]:.4g} of at most {c.lanes_max:g}" for c in spec.classes
             if need[c.name] > c.lanes_max + 1e-9 and not (binding and c.budget_lanes)]  # else said above
-    return f"lanes per chip: {'; '.join(binding + over)} to carry target_throughput {target:g} x the reference rate"
+    return f"lanes per chip: {'; '.join(binding + over)} to carry {basis}"
 
 
 def _bundle_GBps(spec: NetworkSpec, b: Bundle, lanes: dict[str, float]) -> float:

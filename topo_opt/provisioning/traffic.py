@@ -77,10 +77,28 @@ class Traffic:
 
     axes: tuple[AxisTraffic, ...]
     demand: tuple[tuple[str, str, float], ...]
+    axis_injection: tuple[tuple[str, float], ...] = ()  # (axis name, its share of `injection`)
 
     def injection(self) -> float:
         """Bytes a chip sends per unit rate, every level counted once (no detour factors)."""
         return sum(d for _, _, d in self.demand)
+
+
+def workload_target(instance: Instance, traffic: Traffic, rate_GBps: float) -> tuple[float, str]:
+    """(t, what it stands for): the plan carries t x the reference rate R on every (level, pattern).
+
+    Relative: t = target_throughput. Absolute (`workload.target_GBps`, axis a at G_a GB/s per chip):
+    axis a sends R x inj_a per chip at t = 1 (inj_a = its bytes per unit rate, every level counted
+    once), and the axes' proportions are fixed by the layout, so t = max_a G_a / (R inj_a): the
+    binding axis gets exactly its rate, the others at least theirs."""
+    wl = instance.workload
+    if not wl.target_GBps:
+        return wl.target_throughput, f"target_throughput {wl.target_throughput:g} x the reference rate"
+    injection = dict(traffic.axis_injection)
+    need = {a: g / (rate_GBps * injection[a]) for a, g in wl.target_GBps}
+    axis = max(need, key=lambda a: need[a])
+    return need[axis], (f"workload.target_GBps {axis}: {dict(wl.target_GBps)[axis]:g} GB/s per chip "
+                        f"({need[axis]:.4g} x the reference rate)")
 
 
 def pattern_on(collective: str, shape: str) -> str:
@@ -94,12 +112,14 @@ def workload_traffic(instance: Instance, levels: tuple[Level, ...]) -> Traffic:
     axes = _axes(instance, levels)
     by_name = {lv.name: lv for lv in levels}
     demand: dict[tuple[str, str], float] = defaultdict(float)
+    per_axis: dict[str, float] = defaultdict(float)
     for axis in axes:
         for level, share in _level_bytes(axis, by_name).items():
             demand[(level, pattern_on(axis.collective, by_name[level].shape))] += axis.buffer * share
+            per_axis[axis.name] += axis.buffer * share
     order = {lv.name: i for i, lv in enumerate(levels)}
     items = sorted(demand.items(), key=lambda kv: (order[kv[0][0]], PATTERNS.index(kv[0][1])))
-    return Traffic(axes, tuple((lv, p, d) for (lv, p), d in items if d > 0))
+    return Traffic(axes, tuple((lv, p, d) for (lv, p), d in items if d > 0), tuple(sorted(per_axis.items())))
 
 
 def _axes(instance: Instance, levels: tuple[Level, ...]) -> tuple[AxisTraffic, ...]:
