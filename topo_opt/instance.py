@@ -250,7 +250,8 @@ def _parse_fabric(raw: Any, ctx: _Ctx) -> FabricSpec:
         raise ctx.at("family").fail(f"is required (one of {', '.join(FAMILIES)})")
     family = FAMILIES[_choice(str(raw["family"]), tuple(FAMILIES), ctx.at("family"), "fabric family")]
     rest = {k: v for k, v in raw.items() if k != "family"}
-    params = _parse_dataclass(rest, family.params, ctx)
+    params = (family.parse(rest, ctx, _parse_fabric, _parse_dataclass) if family.parse
+              else _parse_dataclass(rest, family.params, ctx))
     family.check(params, ctx)
     return FabricSpec(family.name, params)
 
@@ -409,6 +410,11 @@ def graph_size_estimate(fabric: FabricSpec) -> tuple[int, float, float]:
 
 
 def _check_graph_size(fabric: FabricSpec, ctx: _Ctx) -> None:
+    if not fabric.family_def.lazy_graph:
+        check_graph_size(fabric, ctx)
+
+
+def check_graph_size(fabric: FabricSpec, ctx: _Ctx) -> None:
     chips, links, size = graph_size_estimate(fabric)
     if size > MAX_GRAPH_BYTES:
         raise ctx.fail(

@@ -67,6 +67,9 @@ from topo_opt.collectives.topology import Dim
 ALGORITHMS = ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim",
               "pairwise", "ubmesh-xy", "scatter-allgather")
 LINE_ALGORITHMS = ("ring", "bidir-ring", "direct", "halving-doubling")
+# Those whose schedules are Shift steps only (on groups aligned with the fabric's dimensions):
+# what the structured scorer times; the others route chip pairs one by one.
+SHIFT_ALGORITHMS = ("direct", "hierarchical", "multi-dim", "pairwise", "ubmesh-xy")
 # HCCL's algorithm names (CANN collective communication docs) that are one of ours; HCCL's NHR
 # (non-uniform hierarchical ring) and NB (non-uniform Bruck) have no counterpart here.
 HCCL_ALIASES = {"Ring": "ring", "Double-Ring": "bidir-ring", "Mesh": "direct", "Star": "direct",
@@ -270,12 +273,17 @@ def pairwise(collective: str, g: GroupShape, n: float) -> Schedule:
     (a full mesh or switch digit: any non-zero value; a ring digit: d and k-d) are timed once."""
     if collective != "all-to-all":
         raise NotApplicable(f"pairwise is an all-to-all algorithm, not {collective}")
-    classes: dict[tuple, list] = {}
-    for offset in itertools.product(*(range(k) for k in g.shape)):
-        if any(offset):
-            key = tuple(_offset_class(g, i, d) for i, d in enumerate(offset))
-            classes.setdefault(key, [offset, 0])[1] += 1
-    return Schedule(tuple(Step((Shift(tuple(off), n / g.p),), count) for off, count in classes.values()))
+    # digits are independent: a class of offsets is a class per digit, its first offset in
+    # lexicographic order the smallest value of each, its size the product of the digits' counts
+    per_digit = []
+    for i, k in enumerate(g.shape):
+        digit: dict[int, list] = {}
+        for d in range(k):
+            digit.setdefault(_offset_class(g, i, d), [d, 0])[1] += 1
+        per_digit.append(list(digit.values()))
+    steps = [Step((Shift(tuple(v for v, _ in combo), n / g.p),), math.prod(c for _, c in combo))
+             for combo in itertools.product(*per_digit) if any(v for v, _ in combo)]
+    return Schedule(tuple(steps))
 
 
 def _offset_class(g: GroupShape, digit: int, value: int) -> int:

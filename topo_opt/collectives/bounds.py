@@ -19,11 +19,14 @@ links' bandwidths, one direction):
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from topo_opt.collectives import structured
 from topo_opt.collectives.groups import Groups
 from topo_opt.collectives.routing import Network
 
 
 def injection_GBps(net: Network, groups: Groups) -> float:
+    if net.structured:
+        return structured.injection_GBps(net)
     links = net.links
     out = links.tail < links.chips
     per_chip = np.bincount(links.tail[out], weights=links.capacity_GBps[out], minlength=links.chips)
@@ -59,21 +62,31 @@ def _hop_bound_s_per_byte(net: Network, groups: Groups) -> float | None:
     return float(dist.sum()) / (float(net.links.capacity_GBps.sum()) * 1e9)
 
 
+def _digit_cuts(groups: Groups) -> list[tuple[int, int, str]]:
+    """(rank digit, digit values inside, description) of each cut tried on aligned groups."""
+    out = []
+    for i, (k, dim) in enumerate(zip(groups.shape.shape, groups.shape.dims, strict=True)):
+        if k > 1:
+            out.append((i, k // 2, f"halving {dim.name}"))
+        if k > 2:
+            out.append((i, 1, f"one {dim.name} slice from the rest"))
+    return out
+
+
 def _cuts(net: Network, groups: Groups):
     """(fraction of n crossing, capacity in GB/s, description) of each cut tried."""
     p, count = groups.p, groups.count
-    halves = []
-    if groups.axes is not None:
-        strides = np.cumprod((1,) + groups.shape.shape[:-1])
-        ranks = np.arange(p)
-        for i, (k, dim) in enumerate(zip(groups.shape.shape, groups.shape.dims, strict=True)):
-            digit = (ranks // strides[i]) % k
-            if k > 1:
-                halves.append((digit < k // 2, f"halving {dim.name}"))
-            if k > 2:
-                halves.append((digit == 0, f"one {dim.name} slice from the rest"))
+    if groups.axes is None:
+        halves = [(np.arange(p) < p // 2, "halving the rank order")]
     else:
-        halves.append((np.arange(p) < p // 2, "halving the rank order"))
+        shape = groups.shape.shape
+        if net.structured:  # the same cuts, in closed form
+            return [(count * (a := inside * p // shape[i]) * (p - a) / p,
+                     structured.cut_GBps(net, groups.axes[i], inside), what)
+                    for i, inside, what in _digit_cuts(groups)]
+        strides = np.cumprod((1,) + shape[:-1])
+        ranks = np.arange(p)
+        halves = [((ranks // strides[i]) % shape[i] < inside, what) for i, inside, what in _digit_cuts(groups)]
     out = []
     for in_side, what in halves:
         a = int(in_side.sum())

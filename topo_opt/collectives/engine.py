@@ -96,6 +96,9 @@ class Evaluator:
                    and step_key(s, step_scale(s)) not in self._cache]
         if not pending:
             return
+        if self.net.structured:
+            raise NotApplicable("it needs per-flow routing, which the structured scorer does not do "
+                                "(score with the per-chip graph where it fits)")
         flows = sum(_flow_count(self.groups, p) for s in pending for p in s.parts)
         if flows > MAX_FLOWS:
             raise NotApplicable(f"{flows:,} chip flows in {len(pending):,} distinct steps are too many to "

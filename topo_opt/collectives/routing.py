@@ -99,11 +99,12 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
 class Network:
     """A graph's link table, product view and the sub-networks used for routing (cached)."""
 
-    graph: nx.Graph
+    graph: nx.Graph | None  # None for a structured network (`structured`)
     desc: FabricDesc
     links: LinkTable
     view: ProductView | None = None
     translations: Translations | None = None
+    types: dict | None = None  # structured: (dimension, link type) -> its one representative link
     _subnets: dict = field(default_factory=dict)
     _single: SingleSource | None = None
     _symmetry: Symmetry | None = None
@@ -117,6 +118,25 @@ class Network:
     @property
     def chips(self) -> int:
         return self.links.chips
+
+    @property
+    def structured(self) -> bool:
+        return self.types is not None
+
+    def type_link(self, dim: Dim, key: object, origin: int = 0) -> int:
+        """The link of type `key` of dimension `dim` leaving chip `origin` (a switch's down link
+        arrives at it)."""
+        if self.types is not None:
+            return self.types[(dim.name, key)]
+        if dim.shape == "switch":
+            sub = self.subnet(dim.kinds)
+            return int(sub.attach_link[origin] if key == "up" else sub.detach_link[origin])
+        axis = dim.axes[0]
+        stride = int(self.view.strides[axis])
+        pos = (origin // stride) % dim.size
+        step = {"cw": 1, "ccw": -1}.get(key, key)
+        other = origin + ((pos + step) % dim.size - pos) * stride
+        return int(self.links.ids(np.array([origin]), np.array([other]))[0])
 
     def route(self, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...] = (),
               routing: str = "structured") -> Routes:

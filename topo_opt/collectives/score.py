@@ -21,17 +21,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule, canonical
+from topo_opt.collectives.algorithms import (
+    ALGORITHMS,
+    SHIFT_ALGORITHMS,
+    NotApplicable,
+    build_schedule,
+    canonical,
+)
 from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
 from topo_opt.collectives.engine import Evaluator, Timing, step_key, step_scale
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
 from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
+from topo_opt.collectives.structured import structured_network
 from topo_opt.errors import InstanceError
 from topo_opt.families.base import Fabric
-from topo_opt.instance import COLLECTIVES
+from topo_opt.instance import COLLECTIVES, MAX_GRAPH_BYTES, FabricSpec, graph_size_estimate
 
 MODELS = ("flow", "alpha-beta")
+ENGINES = ("auto", "per-chip", "structured")
+_PER_FLOW = "the structured scorer times Shift schedules only (these route chip pairs one by one)"
 _TIE = 1e-9  # relative difference below which two algorithms' times count as equal
 BUSBW_FACTOR = {
     "all-reduce": lambda p: 2 * (p - 1) / p,
@@ -44,11 +53,13 @@ BUSBW_FACTOR = {
 
 def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequence[int],
                  algorithms: Sequence[str] = ("auto",), model: str = "flow",
-                 groups: str | None = None, routing: str = "structured") -> list[dict]:
+                 groups: str | None = None, routing: str = "structured", engine: str = "auto") -> list[dict]:
     """One record per (collective, algorithm, size), in that nesting order.
 
-    Raises InstanceError for an unknown collective, algorithm, model or routing, a bad groups
-    spec, or an algorithm that does not apply to the collective or fabric.
+    `engine`: per-chip (the fabric's graph), structured (its description: `structured`), or
+    auto: per-chip unless the graph would be over the size limit.
+    Raises InstanceError for an unknown collective, algorithm, model, routing or engine, a bad
+    groups spec, or an algorithm that does not apply to the collective or fabric.
     """
     where = fabric.name or "fabric"
     _check(where, "collective", collectives, COLLECTIVES)
@@ -61,7 +72,8 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
     for size in sizes_bytes:
         if int(size) != size or size <= 0:
             raise InstanceError(where, "size", f"sizes must be positive whole bytes, got {size!r}")
-    net = network(fabric)
+    _check(where, "engine", [engine], ENGINES)
+    net = _network(fabric, engine, routing)
     try:
         grp = make_groups(net, groups)
     except GroupError as exc:
@@ -85,6 +97,26 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
     return records
 
 
+def chosen_engine(fabric: Fabric, engine: str = "auto") -> str:
+    """per-chip or structured: auto takes the structured scorer when the graph would be too large."""
+    if engine != "auto":
+        return engine
+    _, _, size = graph_size_estimate(FabricSpec(fabric.desc.family, fabric.desc.params))
+    return "structured" if size > MAX_GRAPH_BYTES and not fabric.graph_built else "per-chip"
+
+
+def _network(fabric: Fabric, engine: str, routing: str):
+    where = fabric.name or "fabric"
+    if chosen_engine(fabric, engine) == "per-chip":
+        return network(fabric)
+    if routing != "structured":
+        raise InstanceError(where, "routing", f"the structured scorer routes by dimension order only, not {routing}")
+    try:
+        return structured_network(fabric)
+    except ValueError as exc:
+        raise InstanceError(where, "engine", str(exc)) from None
+
+
 def _check(where: str, field: str, names: Sequence[str], allowed: tuple[str, ...]) -> None:
     for name in names:
         if name not in allowed:
@@ -101,6 +133,9 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     inj = _memo(ev, ("injection",), lambda: injection_GBps(ev.net, g)) * 1e9
     candidates, reasons = [], {}
     for algorithm in ALGORITHMS:
+        if ev.net.structured and algorithm not in SHIFT_ALGORITHMS:
+            reasons.setdefault(_PER_FLOW, []).append(algorithm)
+            continue
         try:
             schedule = build_schedule(collective, algorithm, g.shape, size)
         except NotApplicable as exc:

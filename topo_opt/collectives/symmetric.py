@@ -56,20 +56,8 @@ class _Types:
         if full not in self.rows:
             self.rows[full] = len(self.capacity)
             self.capacity.append(dim.link_GBps * 1e9)
-            self.link.append(self._representative(dim, key))
+            self.link.append(self.net.type_link(dim, key, self.origin))
         return self.rows[full]
-
-    def _representative(self, dim: Dim, key: object) -> int:
-        net, origin = self.net, self.origin
-        if dim.shape == "switch":
-            sub = net.subnet(dim.kinds)
-            return int(sub.attach_link[origin] if key == "up" else sub.detach_link[origin])
-        axis = dim.axes[0]
-        stride = int(net.view.strides[axis])
-        pos = (origin // stride) % dim.size
-        step = {"cw": 1, "ccw": -1}.get(key, key)
-        other = origin + ((pos + step) % dim.size - pos) * stride
-        return int(net.links.ids(np.array([origin]), np.array([other]))[0])
 
 
 def symmetric_step(net: Network, axes: tuple[int, ...], parts: list[Shift], model: str):

@@ -68,7 +68,7 @@ class FabricDesc:
     chip groups as coordinate axes (`board`, `rack`, `pod`); translations: the fabric is a torus
     whose coordinate translations (twisted where `twisted`) map it onto itself; chip_symmetric:
     every chip sees the same neighbourhood (hop statistics from one source are exact);
-    bisection_GBps: a closed-form bisection, when the family has one.
+    bisection_GBps: a closed-form bisection, when the family has one; stubs: see below.
     """
 
     family: str
@@ -84,6 +84,9 @@ class FabricDesc:
     translations: bool = False
     chip_symmetric: bool = False
     bisection_GBps: float | None = None
+    # switch networks the chips link to that no schedule routes through (one UB-Mesh pod's HRS
+    # uplinks): the bounds count their links, as they count every link of the per-chip graph
+    stubs: tuple[DimRecord, ...] = ()
 
     def named_group(self, name: str) -> tuple[int, ...] | None:
         return dict(self.groups).get(name)
@@ -91,10 +94,27 @@ class FabricDesc:
 
 @dataclass(frozen=True, eq=False)
 class Fabric:
-    """A built fabric: its typed description and its per-chip graph (see `topo_opt.fabric`)."""
+    """A built fabric: its typed description and its per-chip graph (see `topo_opt.fabric`).
+
+    A family whose fabrics outgrow one graph (`supercluster`) gives `make_graph` instead of the
+    graph: the per-chip graph is then built on first use of `graph`, only where a stage needs it
+    (export, small fabrics, tests against the structured scorer), and `graph_built` says whether
+    it exists yet.
+    """
 
     desc: FabricDesc
-    graph: nx.Graph
+    _graph: nx.Graph | None = None
+    make_graph: Callable[[], nx.Graph] | None = None
+
+    @property
+    def graph(self) -> nx.Graph:
+        if self._graph is None:
+            object.__setattr__(self, "_graph", self.make_graph())
+        return self._graph
+
+    @property
+    def graph_built(self) -> bool:
+        return self._graph is not None
 
     @property
     def chips(self) -> int:
@@ -178,4 +198,9 @@ class Family:
     links_per_chip: Callable[[Any], float] = lambda params: 4.0
     tp_domain: Callable[[Any], int] = lambda params: 1
     search: FamilySpace | None = None  # None: `optimize` does not search the family
+    # parse(raw, ctx, parse_fabric, parse_dataclass) -> params, for params that nest another
+    # family's fabric section (None: the params dataclass is parsed field by field)
+    parse: Callable[..., Any] | None = None
+    # the per-chip graph is built only on request (`Fabric.make_graph`), so its size is checked then
+    lazy_graph: bool = False
     packing: str = "fabric order: chips fill the compute cabinets in chip order"

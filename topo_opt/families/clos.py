@@ -156,17 +156,28 @@ def _desc(p: ClosParams, name: str) -> FabricDesc:
     dims: tuple[DimRecord, ...] = ()
     if p.oversubscription <= 1:
         tree = EDGE_KINDS["fat-tree"][2] + EDGE_KINDS["fat-tree"][3][1:]
-        dims = ((_switch_dim("server", p.server_chips, p.server_GBps, 0, ("server",)),
-                 _switch_dim("rail", p.chips // p.server_chips, p.port_GBps, 1, ("chip-leaf", "leaf-spine")))
-                if rail else (_switch_dim("fabric", p.chips, p.port_GBps, 0, tree),))
+        hops = _path_links(p)
+        dims = ((_switch_dim("server", p.server_chips, p.server_GBps, 2 * p.server_latency_ns, 0, ("server",)),
+                 _switch_dim("rail", p.chips // p.server_chips, p.port_GBps, hops * p.latency_ns, 1,
+                             ("chip-leaf", "leaf-spine")))
+                if rail else (_switch_dim("fabric", p.chips, p.port_GBps, hops * p.latency_ns, 0, tree),))
     return FabricDesc("clos", name, p.chips, p, dims=dims, groups=(("board", (0,)),) if rail else (),
                       variant=p.variant, oversubscription=p.oversubscription,
                       bisection_GBps=None if rail else fat_tree_bisection_GBps(p.chips, p.port_GBps, down, up))
 
 
-def _switch_dim(name: str, size: int, bandwidth_GBps: float, axis: int, kinds: tuple[str, ...]) -> DimRecord:
-    """Bandwidth and latency of a switch dimension are read from the graph by the scorer."""
-    return DimRecord(name, "switch", size, bandwidth_GBps, 0.0, (axis,), kinds)
+def _switch_dim(name: str, size: int, bandwidth_GBps: float, latency_ns: float, axis: int,
+                kinds: tuple[str, ...]) -> DimRecord:
+    return DimRecord(name, "switch", size, bandwidth_GBps, latency_ns, (axis,), kinds)
+
+
+def _path_links(p: ClosParams) -> int:
+    """Links on the longest chip-to-chip path of the tree (of one rail): up to the lowest tier
+    that joins both ends and down again."""
+    leaves = p.leaves() // p.server_chips if p.variant == "rail-optimized" else p.leaves()
+    if leaves == 1:
+        return 2
+    return 6 if p.tiers == 3 and p.pods() > 1 else 4
 
 
 def fat_tree_bisection_GBps(chips: int, port_GBps: float, down: int, up: int) -> float:

@@ -64,7 +64,8 @@ def dims_fabric(dims: tuple[DimSpec, ...], name: str = "") -> Fabric:
         kind = dim_kind(spec.shape, d)
         attrs = {"bandwidth_GBps": spec.bandwidth_GBps, "latency_ns": spec.latency_ns, "lanes": 1, "kind": kind}
         add_dimension(graph, chip_lines(sizes, d), spec.shape, attrs)
-        records.append(DimRecord(kind, spec.shape, spec.size, spec.bandwidth_GBps, spec.latency_ns, (d,), (kind,)))
+        path_ns = spec.latency_ns * (2 if spec.shape == "switch" else 1)  # a switch: chip -> switch -> chip
+        records.append(DimRecord(kind, spec.shape, spec.size, spec.bandwidth_GBps, path_ns, (d,), (kind,)))
     desc = FabricDesc("dims", name, math.prod(sizes), DimsParams(tuple(dims)), dims=tuple(records),
                       chip_symmetric=True, bisection_GBps=product_bisection_GBps(records))
     return Fabric(desc, graph)

@@ -101,41 +101,58 @@ def ubmesh_fabric(p: UbMeshParams, lane_GBps: float, name: str = "") -> Fabric:
 
     Per-peer bandwidth = lanes x `lane_GBps`. Each rack is one cabinet (node ``cabinet``);
     HRS switches carry ``cabinet = -1`` until placement puts them in interconnect cabinets.
+    The description is built at once, the graph on first use (`Fabric.make_graph`): the
+    structured scorer needs only the description.
     """
-    sizes = (p.board_npus, p.rack_boards, p.pod_rows, p.pod_cols, p.pods)
+    return Fabric(ubmesh_desc(p, lane_GBps, name), make_graph=lambda: _ubmesh_graph(p, lane_GBps))
+
+
+def _levels(p: UbMeshParams) -> tuple[tuple[str, int, float, float], ...]:
+    """(kind, axis, lanes per peer, latency_ns) of the four full-mesh dimensions."""
+    peers_inter = (p.pod_rows - 1) + (p.pod_cols - 1)
+    return (
+        ("x", 0, p.lanes_x / max(p.board_npus - 1, 1), p.latency_board_ns),
+        ("y", 1, p.lanes_y / max(p.rack_boards - 1, 1), p.latency_rack_ns),
+        ("z", 2, p.lanes_inter_rack / max(peers_inter, 1), p.latency_inter_rack_ns),
+        ("w", 3, p.lanes_inter_rack / max(peers_inter, 1), p.latency_inter_rack_ns),
+    )
+
+
+def _sizes(p: UbMeshParams) -> tuple[int, ...]:
+    return (p.board_npus, p.rack_boards, p.pod_rows, p.pod_cols, p.pods)
+
+
+def ubmesh_desc(p: UbMeshParams, lane_GBps: float, name: str = "") -> FabricDesc:
+    sizes = _sizes(p)
+    dims = [_dim(kind, "full-mesh", sizes[dim], lanes * lane_GBps, latency)
+            for kind, dim, lanes, latency in _levels(p) if sizes[dim] >= 2]
+    if p.pods > 1:
+        # chip -> HRS leaf -> spine -> leaf -> chip: four links
+        dims.append(_dim("uplink", "switch", p.pods, p.lanes_uplink * lane_GBps, 4 * p.latency_switch_ns))
+    extras = (DimRecord("lrs", "switch", p.rack_npus, p.lanes_lrs * lane_GBps, 2 * p.latency_switch_ns, (0, 1),
+                        ("lrs",), virtual=True),) if p.lanes_lrs else ()
+    stubs = (DimRecord("uplink", "switch", math.prod(sizes), p.lanes_uplink * lane_GBps, 4 * p.latency_switch_ns,
+                       (0, 1, 2, 3), DIM_KINDS["uplink"], virtual=True),) if p.pods == 1 and p.lanes_uplink else ()
+    return FabricDesc("ub-mesh", name, math.prod(sizes), p, dims=tuple(dims), extras=extras,
+                      groups=(("board", (0,)), ("rack", (0, 1)), ("pod", (0, 1, 2, 3))), stubs=stubs)
+
+
+def _ubmesh_graph(p: UbMeshParams, lane_GBps: float) -> nx.Graph:
+    sizes = _sizes(p)
     chips = math.prod(sizes)
     graph = nx.Graph()
     add_chips(graph, sizes)
     rack_of = np.arange(chips) // p.rack_npus
     nx.set_node_attributes(graph, {i: int(rack_of[i]) for i in range(chips)}, "cabinet")
     nx.set_node_attributes(graph, {i: i // p.board_npus for i in range(chips)}, "board")
-
-    peers_inter = (p.pod_rows - 1) + (p.pod_cols - 1)
-    levels = (
-        ("x", 0, p.lanes_x / max(p.board_npus - 1, 1), p.latency_board_ns),
-        ("y", 1, p.lanes_y / max(p.rack_boards - 1, 1), p.latency_rack_ns),
-        ("z", 2, p.lanes_inter_rack / max(peers_inter, 1), p.latency_inter_rack_ns),
-        ("w", 3, p.lanes_inter_rack / max(peers_inter, 1), p.latency_inter_rack_ns),
-    )
-    dims = []
-    for kind, dim, lanes, latency in levels:
-        if sizes[dim] < 2:
-            continue
-        bw = lanes * lane_GBps
-        add_links(graph, mesh_pairs(chip_lines(sizes, dim)),
-                  bandwidth_GBps=bw, latency_ns=latency, lanes=lanes, kind=kind)
-        dims.append(_dim(kind, "full-mesh", sizes[dim], bw, latency))
-
+    for kind, dim, lanes, latency in _levels(p):
+        if sizes[dim] >= 2:
+            add_links(graph, mesh_pairs(chip_lines(sizes, dim)),
+                      bandwidth_GBps=lanes * lane_GBps, latency_ns=latency, lanes=lanes, kind=kind)
     _add_lrs(graph, p, lane_GBps, chips)
     if p.pods > 1 or p.lanes_uplink:
         _add_hrs_clos(graph, p, lane_GBps, chips)
-        if p.pods > 1:
-            dims.append(_dim("uplink", "switch", p.pods, p.lanes_uplink * lane_GBps, 2 * p.latency_switch_ns))
-    extras = (DimRecord("lrs", "switch", p.rack_npus, p.lanes_lrs * lane_GBps, p.latency_switch_ns, (0, 1),
-                        ("lrs",), virtual=True),) if p.lanes_lrs else ()
-    desc = FabricDesc("ub-mesh", name, chips, p, dims=tuple(dims), extras=extras,
-                      groups=(("board", (0,)), ("rack", (0, 1)), ("pod", (0, 1, 2, 3))))
-    return Fabric(desc, graph)
+    return graph
 
 
 def _dim(kind: str, shape: str, size: int, bandwidth_GBps: float, latency_ns: float) -> DimRecord:
