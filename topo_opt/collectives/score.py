@@ -98,11 +98,15 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
 
 
 def chosen_engine(fabric: Fabric, engine: str = "auto") -> str:
-    """per-chip or structured: auto takes the structured scorer when the graph would be too large."""
+    """per-chip or structured: auto takes the structured scorer for a family that builds its graph
+    only on request (a SuperCluster) or when the graph would be over the size limit."""
     if engine != "auto":
         return engine
-    _, _, size = graph_size_estimate(FabricSpec(fabric.desc.family, fabric.desc.params))
-    return "structured" if size > MAX_GRAPH_BYTES and not fabric.graph_built else "per-chip"
+    if fabric.graph_built:
+        return "per-chip"
+    spec = FabricSpec(fabric.desc.family, fabric.desc.params)
+    lazy = spec.family_def.lazy_graph
+    return "structured" if lazy or graph_size_estimate(spec)[2] > MAX_GRAPH_BYTES else "per-chip"
 
 
 def _network(fabric: Fabric, engine: str, routing: str):
