@@ -233,12 +233,16 @@ def _scored_instance(target: str):
 @click.option("--routing", default="structured", show_default=True,
               help="structured (dimension order where the family defines it) or shortest (every flow "
                    "over all shortest paths of the graph: naive routing).")
+@click.option("--engine", default="auto", show_default=True,
+              help="per-chip (the fabric's graph), structured (product fabrics from their description, no "
+                   "graph: SuperCluster scale), or auto (structured for a SuperCluster or a graph over the "
+                   "size limit).")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
 @click.option("--plot", type=_FigurePath(dir_okay=False),
               help="Draw bus bandwidth against size to this image file.")
 @_reported
 def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...], sizes: tuple[str, ...],
-          model: str, groups: str | None, routing: str, as_json: bool, plot: str | None) -> None:
+          model: str, groups: str | None, routing: str, engine: str, as_json: bool, plot: str | None) -> None:
     """Time collectives on the fabric, against their bandwidth bounds."""
     inst = _scored_instance(target)
     try:
@@ -247,7 +251,7 @@ def score(target: str, collectives: tuple[str, ...], algorithms: tuple[str, ...]
         raise InstanceError(target, "--size", str(exc)) from None
     try:
         records = score_fabric(pipeline.build_fabric(inst), collectives or inst.workload.collectives, size_bytes,
-                               algorithms or ("auto",), model, groups, routing)
+                               algorithms or ("auto",), model, groups, routing, engine)
     except InstanceError as exc:
         raise InstanceError(target, f"--{exc.field}", exc.message) from None
     if plot:

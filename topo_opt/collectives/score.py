@@ -78,6 +78,10 @@ def score_fabric(fabric: Fabric, collectives: Sequence[str], sizes_bytes: Sequen
         grp = make_groups(net, groups)
     except GroupError as exc:
         raise InstanceError(where, "groups", str(exc)) from None
+    if net.structured and grp.axes is None:
+        sizes = " x ".join(str(k) for k in net.view.sizes)
+        raise InstanceError(where, "groups", f"groups {grp.spec!r} do not line up with the fabric's dimensions "
+                            f"({sizes}, fastest first); the structured scorer needs groups of whole dimensions")
     if grp.p < 2:
         raise InstanceError(where, "groups", f"groups {grp.spec!r} hold one chip each: nothing to exchange")
     evaluator = Evaluator(net, grp, model, routing)

@@ -5,6 +5,7 @@ chip-transitive fabric, where every chip sees the same distances), ``sampled`` (
 seeded sample of chips: the diameter is then a lower bound), ``closed-form`` or ``max-flow``.
 """
 
+import math
 from collections import Counter
 
 import networkx as nx
@@ -130,9 +131,55 @@ def counts(graph: nx.Graph) -> dict:
 
 def summarize(fabric: Fabric, seed: int = 0) -> dict:
     """Everything `topo-opt build` prints, as one JSON-ready dict."""
+    if fabric.member is not None and not fabric.graph_built:
+        return summarize_copies(fabric, seed)
     summary = {"name": fabric.name, "family": fabric.desc.family}
     summary.update(counts(fabric.graph))
     summary["hops"] = hop_stats(fabric, seed)
     summary["bisection"] = bisection(fabric)
     summary["injection_GBps"] = injection_GBps(fabric)
+    return summary
+
+
+def summarize_copies(fabric: Fabric, seed: int = 0) -> dict:
+    """A SuperCluster's summary from one SuperPoD's graph, without the per-chip graph of the whole.
+
+    G copies of a SuperPoD of P chips, chip position c of every copy linked to DCN plane switch c
+    (`families.supercluster`): counts are G x the SuperPoD's plus P plane switches and N = G P
+    DCN links. Hops: a pair inside a SuperPoD keeps its distance d; a pair across SuperPoDs
+    needs the DCN (2 hops) and the SuperPoD distance between the two positions (0 for the same
+    position), so the diameter is D + 2 and the mean over the N - 1 other chips is
+    ((P - 1) m + (N - P)(2 + m (P - 1) / P)) / (N - 1), m the SuperPoD's mean. Injection adds the
+    chip's DCN ports. Bisection: the closed form when the SuperPoD has one, else the smaller of
+    G x the SuperPoD's max-flow figure (cutting every SuperPoD) and, G even, G P / 2 DCN ports.
+    """
+    member, p = fabric.member, fabric.desc.params
+    g, chips_per, total = p.superpods, member.chips, fabric.chips
+    dcn_GBps = p.dcn.chip_GBps
+    base = counts(member.graph)
+    scaled = {k: v * g for k, v in base.items() if isinstance(v, int)}
+    summary = {"name": fabric.name, "family": fabric.desc.family, **base, **scaled,
+               "switches": base["switches"] * g + chips_per,
+               "switches_by_role": {**{r: c * g for r, c in base["switches_by_role"].items()}, "dcn": chips_per},
+               "links": base["links"] * g + total,
+               "links_by_kind": {**{k: c * g for k, c in base["links_by_kind"].items()}, "dcn": total},
+               "lanes_by_kind": {**{k: round(c * g, 6) for k, c in base["lanes_by_kind"].items()},
+                                 "dcn": round(total * p.dcn.ports_per_chip, 6)}}
+    hops = hop_stats(member, seed)
+    if hops["connected"]:
+        m = hops["mean_hops"]
+        hops = {**hops, "diameter_hops": hops["diameter_hops"] + 2,
+                "mean_hops": ((chips_per - 1) * m + (total - chips_per) * (2 + m * (chips_per - 1) / chips_per))
+                / (total - 1),
+                "method": f"{hops['method']} on one SuperPoD, DCN hops in closed form"}
+    summary["hops"] = hops
+    if fabric.desc.bisection_GBps is not None:
+        summary["bisection"] = {"bisection_GBps": fabric.desc.bisection_GBps, "method": "closed-form"}
+    else:
+        pod = bisection(member)
+        split = g // 2 * chips_per * dcn_GBps if g % 2 == 0 else math.inf  # halves of whole SuperPoDs
+        summary["bisection"] = {"bisection_GBps": min(g * pod["bisection_GBps"], split),
+                                "method": f"SuperPoD {pod['method']} x {g}, or split SuperPoDs (upper bound)"}
+    inj = injection_GBps(member)
+    summary["injection_GBps"] = {k: v + dcn_GBps for k, v in inj.items()}
     return summary

@@ -105,6 +105,7 @@ class Fabric:
     desc: FabricDesc
     _graph: nx.Graph | None = None
     make_graph: Callable[[], nx.Graph] | None = None
+    member: "Fabric | None" = None  # a SuperCluster's SuperPoD, of which the fabric is copies
 
     @property
     def graph(self) -> nx.Graph:

@@ -105,9 +105,9 @@ def describe(member: FabricDesc, p: SuperClusterParams, name: str) -> FabricDesc
     groups = member.groups + (("superpod", tuple(range(axis))),)
     bisection = None
     if member.bisection_GBps is not None:
-        # cut every SuperPoD in half, or split the SuperPoDs: floor(G/2) x P ports of the DCN
-        bisection = min(p.superpods * member.bisection_GBps,
-                        p.superpods // 2 * member.chips * p.dcn.chip_GBps)
+        # cut every SuperPoD in half, or (G even) split the SuperPoDs: G P / 2 ports of the DCN
+        split = p.superpods // 2 * member.chips * p.dcn.chip_GBps if p.superpods % 2 == 0 else float("inf")
+        bisection = min(p.superpods * member.bisection_GBps, split)
     return FabricDesc("supercluster", name, member.chips * p.superpods, p, dims=member.dims + (dcn,),
                       extras=member.extras, groups=groups, chip_symmetric=member.chip_symmetric,
                       bisection_GBps=bisection)
@@ -121,7 +121,7 @@ def member_axes(member: FabricDesc) -> int:
 def build(p: SuperClusterParams, chip_lane_GBps: float | None, name: str) -> Fabric:
     member = member_fabric(p, chip_lane_GBps, name)
     desc = describe(member.desc, p, name)
-    return Fabric(desc, make_graph=lambda: _checked_graph(member, p, name))
+    return Fabric(desc, make_graph=lambda: _checked_graph(member, p, name), member=member)
 
 
 def _checked_graph(member: Fabric, p: SuperClusterParams, name: str) -> nx.Graph:
