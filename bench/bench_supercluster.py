@@ -51,10 +51,10 @@ def main() -> None:
     cases += [structured, per_chip]
     comparison = {}
     if not (structured["error"] or per_chip["error"]):
+        a, b = structured["results"], per_chip["results"]
         comparison = {"speedup": per_chip["wall_s"] / structured["wall_s"],
-                      "largest_relative_difference": _largest_difference(structured["results"], per_chip["results"]),
-                      "same_algorithms": all(structured["results"][k]["algorithm"] == per_chip["results"][k]["algorithm"]
-                                             for k in structured["results"])}
+                      "largest_relative_difference": _largest_difference(a, b),
+                      "same_algorithms": all(a[k]["algorithm"] == b[k]["algorithm"] for k in a)}
     write_bench("supercluster", cases, comparison=comparison,
                 note="one fresh process per case; wall_s includes loading the instance and building the fabric "
                      "(the description only, for structured; the per-chip graph for per-chip); peak RSS includes "
