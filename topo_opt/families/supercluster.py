@@ -84,6 +84,11 @@ def check(p: SuperClusterParams, ctx: Any) -> None:
         raise ctx.at("superpods").fail(f"must be at least 2 (one SuperPoD is its own instance), got {p.superpods}")
     if p.dcn.switch_radix < 2:
         raise ctx.at("dcn").at("switch_radix").fail(f"must be at least 2, got {p.dcn.switch_radix}")
+    # the description is what matters here (a UB-Mesh SuperPoD builds no graph for it)
+    if not member_fabric(p, None, "").desc.dims:
+        raise ctx.at("superpod").at("family").fail(
+            f"this {p.superpod.family} SuperPoD is not a product of dimensions (a twisted torus, a dragonfly or "
+            "an oversubscribed Clos): a SuperCluster is scored from its SuperPoD's dimensions")
 
 
 def chips(p: SuperClusterParams) -> int:
@@ -109,7 +114,7 @@ def describe(member: FabricDesc, p: SuperClusterParams, name: str) -> FabricDesc
         split = p.superpods // 2 * member.chips * p.dcn.chip_GBps if p.superpods % 2 == 0 else float("inf")
         bisection = min(p.superpods * member.bisection_GBps, split)
     return FabricDesc("supercluster", name, member.chips * p.superpods, p, dims=member.dims + (dcn,),
-                      extras=member.extras, groups=groups, chip_symmetric=member.chip_symmetric,
+                      extras=member.extras, stubs=member.stubs, groups=groups, chip_symmetric=member.chip_symmetric,
                       bisection_GBps=bisection)
 
 
