@@ -8,8 +8,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from topo_opt.collectives import score_fabric
 from topo_opt.cli import main
+from topo_opt.collectives import score_fabric
 from topo_opt.collectives.algorithms import SHIFT_ALGORITHMS
 from topo_opt.errors import InstanceError
 from topo_opt.fabric import build_fabric
@@ -43,7 +43,8 @@ def _small_supercluster():
 
 
 PRODUCT_FABRICS = {
-    "dims ring x mesh x switch": lambda: dims_fabric((DimSpec("ring", 8, 50.0, 500.0), DimSpec("full-mesh", 4, 40.0, 300.0),
+    "dims ring x mesh x switch": lambda: dims_fabric((DimSpec("ring", 8, 50.0, 500.0),
+                                                      DimSpec("full-mesh", 4, 40.0, 300.0),
                                                       DimSpec("switch", 4, 100.0, 700.0))),
     "dims ring of 2 x ring": lambda: dims_fabric((DimSpec("ring", 2, 50.0, 500.0), DimSpec("ring", 6, 25.0, 200.0))),
     "torus 4x4x4": lambda: torus_fabric((4, 4, 4), 50.0, 400.0),
@@ -82,7 +83,8 @@ def test_structured_equals_per_chip_on_every_product_family(name):
     for algorithm in ("auto",) + SHIFT_ALGORITHMS:
         for s, c in _pairs(fabric, algorithm):
             for key in ("time_s", "lower_bound_s"):
-                assert s[key] == pytest.approx(c[key], rel=TOLERANCE), (algorithm, s["collective"], s["size_bytes"], key)
+                where = (algorithm, s["collective"], s["size_bytes"], key)
+                assert s[key] == pytest.approx(c[key], rel=TOLERANCE), where
             assert s["engine"] == "symmetric"
             compared += 1
     assert compared >= 3 * len(COLLECTIVES) * len(SIZES)  # auto plus at least two named algorithms
@@ -111,7 +113,8 @@ def test_structured_equals_per_chip_on_the_atlas_950_superpod():
 @pytest.mark.parametrize("fabric", [
     lambda: torus_fabric((4, 4, 8), 50.0, twist=True),
     lambda: clos_fabric(ClosParams(chips=128, radix=16, oversubscription=3)),
-    lambda: DRAGONFLY.build(DRAGONFLY.params(groups=5, routers_per_group=4, chips_per_router=2, global_links_per_router=1), None, "df"),
+    lambda: DRAGONFLY.build(DRAGONFLY.params(groups=5, routers_per_group=4, chips_per_router=2,
+                                             global_links_per_router=1), None, "df"),
 ], ids=["twisted torus", "oversubscribed clos", "dragonfly"])
 def test_structured_refuses_fabrics_that_are_not_products(fabric):
     with pytest.raises(InstanceError, match="not a product of dimensions") as exc:
