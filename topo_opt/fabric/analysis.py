@@ -12,7 +12,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow, shortest_path
 
-from topo_opt.families.base import Fabric
+from topo_opt.families.base import ClusterOf, Fabric
 
 EXACT_HOPS_MAX_CHIPS = 2048
 SAMPLE_SOURCES = 64
@@ -136,3 +136,42 @@ def summarize(fabric: Fabric, seed: int = 0) -> dict:
     summary["bisection"] = bisection(fabric)
     summary["injection_GBps"] = injection_GBps(fabric)
     return summary
+
+
+def summarize_structured(fabric: Fabric, member: dict, cluster: ClusterOf, network: dict) -> dict:
+    """`summarize` of a fabric of G copies of a member (P chips) joined by a rail-aligned network,
+    in closed form from the member's summary, without the per-chip graph. `network` gives the
+    joining network's `switches_by_role`, `links_by_kind`, `lanes_by_kind` (whole counts) and
+    `route_hops`, h: the hops from a chip through it to the same position of another copy.
+
+    A route between copies moves inside the source copy to the destination's position (d member
+    hops), then crosses the network (h): d + h. With m the member's mean hops over distinct pairs,
+    the mean over the PG - 1 destinations of a chip is
+        [(P - 1) m  +  (G - 1)((P - 1) m + P h)] / (PG - 1),
+    the diameter the member's plus h. Bisection: the family's closed form from the member's
+    (`ClusterOf.bisection_GBps`); injection: the member's plus the network's port bandwidth.
+    Every figure keeps the member's method (exact, sampled, max-flow) in its own.
+    """
+    g, p, h = cluster.copies, cluster.member_chips, network["route_hops"]
+    hops = member["hops"]
+    mean = None
+    if hops["connected"]:
+        mean = ((p - 1) * hops["mean_hops"] + (g - 1) * ((p - 1) * hops["mean_hops"] + p * h)) / (p * g - 1)
+    roles = Counter({r: n * g for r, n in member["switches_by_role"].items()}) + Counter(network["switches_by_role"])
+    links = Counter({k: n * g for k, n in member["links_by_kind"].items()}) + Counter(network["links_by_kind"])
+    lanes = Counter({k: v * g for k, v in member["lanes_by_kind"].items()}) + Counter(network["lanes_by_kind"])
+    port_GBps = cluster.dcn.chip_GBps
+    method = f"closed-form over {g} copies of the SuperPoD"
+    return {
+        "name": fabric.name, "family": fabric.desc.family,
+        "chips": p * g, "spare_chips": member["spare_chips"] * g,
+        "switches": sum(roles.values()), "switches_by_role": dict(sorted(roles.items())),
+        "links": sum(links.values()), "links_by_kind": dict(sorted(links.items())),
+        "lanes_by_kind": {k: round(v, 6) for k, v in sorted(lanes.items())},
+        "chip_cabinets": member["chip_cabinets"] * g,
+        "hops": {**hops, "diameter_hops": None if hops["diameter_hops"] is None else hops["diameter_hops"] + h,
+                 "mean_hops": mean, "method": f"{method} ({hops['method']})"},
+        "bisection": {"bisection_GBps": cluster.bisection_GBps(member["bisection"]["bisection_GBps"]),
+                      "method": f"{method} ({member['bisection']['method']})"},
+        "injection_GBps": {k: v + port_GBps for k, v in member["injection_GBps"].items()},
+    }
