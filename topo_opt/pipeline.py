@@ -394,12 +394,12 @@ def result_errors(result: dict) -> list[str]:
 def result_consistency_errors(result: dict) -> list[str]:
     """What the schema cannot say about a (schema-valid) result: cross references between its parts,
     as `path: message`. Reports draw from these without further checks."""
+    out = _cluster_errors(result)
     placement, floor = result["placement"], result["floor"]
     if "cabinets" not in placement:
-        return []
+        return out
     if floor is None:
-        return ["floor: is null but the placement places cabinets"]
-    out = []
+        return out + ["floor: is null but the placement places cabinets"]
     cabinets = {c["cabinet"] for c in placement["cabinets"]}
     if len(cabinets) != len(placement["cabinets"]):
         out.append("placement.cabinets: lists a cabinet twice")
@@ -416,6 +416,37 @@ def result_consistency_errors(result: dict) -> list[str]:
     for i, z in enumerate(floor["cooling_zones"]):
         if any(r >= floor["rows"] for r in z["rows"]):
             out.append(f"floor.cooling_zones.{i}.rows: {z['rows']} reaches beyond the floor's {floor['rows']} rows")
+    return out
+
+
+def _cluster_errors(result: dict) -> list[str]:
+    """A SuperCluster's totals are G x its SuperPoD's BOM + its DCN's, its halls distinct cells of
+    the grid, one per SuperPoD, and its template the provisioning above."""
+    sc = result.get("supercluster")
+    if sc is None:
+        return []
+    g, halls, dcn, totals = sc["superpods"], sc["halls"], sc["dcn"], sc["totals"]
+    bom = result["provisioning"].get("bom") or {}
+    out = [f"supercluster.template.{k}: differs from provisioning.bom.{k}"
+           for k in TEMPLATE_KEYS if sc["template"][k] != bom.get(k)]
+    sums = (("network_cost_usd", "network_cost_usd", "cost_usd"), ("network_power_kw", "network_power_kw", "power_kw"),
+            ("optical_modules", "optical_modules", "optical_modules"), ("cables_total", "cables_total", "cables_total"))
+    for total, per_pod, per_dcn in sums:
+        want = g * sc["template"][per_pod] + dcn[per_dcn]
+        if abs(totals[total] - want) > 1e-6 * max(1.0, abs(want)):
+            out.append(f"supercluster.totals.{total}: {totals[total]:,.6g} is not {g} x the SuperPoD's "
+                       f"{sc['template'][per_pod]:,.6g} + the DCN's {dcn[per_dcn]:,.6g}")
+    if sum(totals["switches"].values()) != g * sum(sc["template"]["switches"].values()) + sum(dcn["switches"].values()):
+        out.append("supercluster.totals.switches: is not G x the SuperPoD's switches + the DCN's")
+    if sc["chips"] != g * sc["superpod_chips"] or sc["chips"] != result["instance"]["chips"]:
+        out.append(f"supercluster.chips: {sc['chips']:,} is not superpods x superpod_chips = instance.chips")
+    cells = [tuple(c) for c in halls["superpod_cells"]] + [tuple(halls["dcn_cell"])]
+    if len(cells) != g + 1 or len(set(cells)) != len(cells):
+        out.append(f"supercluster.halls.superpod_cells: needs {g} distinct cells besides the DCN hall's")
+    if any(r >= halls["rows"] or c >= halls["cols"] for r, c in cells):
+        out.append(f"supercluster.halls.superpod_cells: a cell lies outside the {halls['rows']} x {halls['cols']} grid")
+    if sum(r["cables"] for r in dcn["runs"]) != dcn["cables_total"]:
+        out.append("supercluster.dcn.runs: the runs' cables do not add up to cables_total")
     return out
 
 
