@@ -186,7 +186,8 @@ def _supercluster_html(result: dict) -> str:
                  ["status, objective = total DCN cable (m)", f"{rep['status']}, {rep['objective']:,.0f}"],
                  ["bound (m), gap", f"{rep['bound']:,.0f}, {rep['gap']:.2%}"],
                  ["a SuperPoD hall: need / feed / cooling (kW)",
-                  f"{power['superpod_hall_kw']:,.0f} / {power['hall_power_kw']:,.0f} / {power['hall_cooling_kw']:,.0f}"],
+                  f"{power['superpod_hall_kw']:,.0f} / {power['hall_power_kw']:,.0f} / "
+                  f"{power['hall_cooling_kw']:,.0f}"],
                  ["the DCN hall: need / feed / cooling (kW)",
                   f"{power['dcn_hall_kw']:,.0f} / {power['dcn_hall_power_kw']:,.0f} / "
                   f"{power['dcn_hall_cooling_kw']:,.0f}"]]
@@ -196,9 +197,10 @@ def _supercluster_html(result: dict) -> str:
                            f"of {dcn['ports_per_plane']} ports)"],
                 ["DCN cabinets", f"{dcn['cabinets']:,}"]]
     dcn_rows += [[f"cables: {c['medium']} {c['length']}", f"{c['count']:,}"] for c in dcn["cables"]]
+    cost = dcn["cost_breakdown_usd"]
     dcn_rows += [["optical modules", f"{dcn['optical_modules']:,}"],
-                 ["cost: cables and optics / switches (USD)", f"{dcn['cost_breakdown_usd']['cables_and_optics']:,.0f} / "
-                                                              f"{dcn['cost_breakdown_usd']['switches']:,.0f}"],
+                 ["cost: cables and optics / switches (USD)",
+                  f"{cost['cables_and_optics']:,.0f} / {cost['switches']:,.0f}"],
                  ["cost (USD)", f"{dcn['cost_usd']:,.0f}"], ["power (kW)", f"{dcn['power_kw']:,.1f}"]]
     g = sc["superpods"]
     total_rows = [[f"{label} ({g} x SuperPoD + DCN)", fmt.format(totals[key])] for key, label, fmt in (
