@@ -22,7 +22,7 @@ from topo_opt.families.supercluster import DcnParams
 from topo_opt.instance import Hall, instance_from_mapping
 from topo_opt.io import result_schema_errors
 from topo_opt.pipeline import cluster_summary, result_consistency_errors
-from topo_opt.placement.hall import check_hall_power, place_halls
+from topo_opt.placement.hall import check_dcn_hall, check_superpod_hall, place_halls
 from topo_opt.provisioning.dcn import dcn_medium, dcn_tiers, provision_dcn
 from topo_opt.solution import SolveOptions
 
@@ -155,16 +155,17 @@ def test_hall_placement_is_optimal_against_brute_force(rows, cols, superpods):
 
 def test_hall_over_its_power_or_cooling_is_infeasible_naming_hall_resource_and_excess():
     hall = Hall(3, 3, 40.0, power_kw=1000.0, cooling_kw=900.0, dcn_power_kw=5000.0, dcn_cooling_kw=5000.0)
-    check_hall_power(hall, 900.0, 5000.0)
+    check_superpod_hall(hall, 900.0)
+    check_dcn_hall(hall, 5000.0)
     with pytest.raises(InfeasibleError, match=r"a SuperPoD hall needs 1,200\.0 kW of power .*over by 200\.0 kW"):
-        check_hall_power(hall, 1200.0, 10.0)
+        check_superpod_hall(hall, 1200.0)
     with pytest.raises(InfeasibleError, match=r"a SuperPoD hall needs 950\.0 kW of cooling .*over by 50\.0 kW"):
-        check_hall_power(hall, 950.0, 10.0)
+        check_superpod_hall(hall, 950.0)
     with pytest.raises(InfeasibleError, match=r"the DCN hall needs 5,001\.0 kW of power .*over by 1\.0 kW"):
-        check_hall_power(hall, 10.0, 5001.0)
+        check_dcn_hall(hall, 5001.0)
     # without dcn_cooling_kw the DCN hall is cooled as the others
     with pytest.raises(InfeasibleError, match=r"the DCN hall needs 1,000\.0 kW of cooling .* has 900\.0 kW"):
-        check_hall_power(Hall(3, 3, 40.0, power_kw=1000.0, cooling_kw=900.0), 10.0, 1000.0)
+        check_dcn_hall(Hall(3, 3, 40.0, power_kw=1000.0, cooling_kw=900.0), 1000.0)
 
 
 # --- bad hall input --------------------------------------------------------------------------------
@@ -266,10 +267,13 @@ def test_solve_small_supercluster_writes_a_consistent_result_and_report(tmp_path
     assert (tmp_path / "report" / "halls.png").stat().st_size > 0
 
 
-def test_solve_exits_3_when_the_dcn_hall_is_over_its_feed(tmp_path):
-    raw = supercluster4(dcn_power_kw=50)
-    result = CliRunner().invoke(main, ["solve", write(tmp_path, raw), "--time-limit", "2", "--quiet",
+@pytest.mark.parametrize(("hall", "message"), [
+    ({"dcn_power_kw": 50}, "the DCN hall needs"),  # found before the SuperPoD's stages run
+    ({"cooling_kw": 500, "dcn_cooling_kw": 1500}, "a SuperPoD hall needs"),
+])
+def test_solve_exits_3_when_a_hall_is_over_its_limit(tmp_path, hall, message):
+    result = CliRunner().invoke(main, ["solve", write(tmp_path, supercluster4(**hall)), "--time-limit", "2", "--quiet",
                                        "--out", str(tmp_path / "r.json")])
     assert result.exit_code == 3
-    assert "the DCN hall needs" in result.output and "over by" in result.output
+    assert message in result.output and "over by" in result.output
     assert not (tmp_path / "r.json").exists()

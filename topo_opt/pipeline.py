@@ -30,7 +30,7 @@ from topo_opt.families.base import ClusterOf, Fabric
 from topo_opt.instance import Instance
 from topo_opt.io import result_schema_errors
 from topo_opt.placement import place, reprice
-from topo_opt.placement.hall import HallPlacement, check_hall_power, place_halls
+from topo_opt.placement.hall import HallPlacement, check_dcn_hall, check_superpod_hall, place_halls
 from topo_opt.provisioning import bought_bundles, provision
 from topo_opt.provisioning.dcn import INNER_RUN, DcnPlan, DcnTiers, dcn_tiers, provision_dcn
 from topo_opt.solution import SolveOptions, StageReport
@@ -182,8 +182,9 @@ def _result(instance: Instance, instance_sha256: str, options: SolveOptions, fab
 
 def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str, options: SolveOptions,
                    progress: Progress, provisioner: Callable) -> dict:
-    """A fabric of SuperPoDs: (a) the physical stages on one SuperPoD, the template of every copy;
-    (b) hall placement; (c) the DCN on the halls' runs; (d) the whole fabric scored structurally."""
+    """A fabric of SuperPoDs: hall placement and the DCN on the halls' runs first (they take well under
+    a second, and an over-fed DCN hall fails before the time limit is spent); then the physical
+    stages on one SuperPoD, the template of every copy; then the whole fabric scored structurally."""
     start = time.perf_counter()
     for section in ("chip", "cabinets", "floor", "media", "hall"):
         if not getattr(instance, section):
@@ -197,8 +198,6 @@ def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str,
     member_fabric = build_fabric(member)
     member_summary = summarize(member_fabric, seed=options.seed)
     fabric_wall = time.perf_counter() - t0
-    placement_report, placement_dict, provisioning_report, plan = physical_stages(
-        derive(member, member_fabric), stage_options(options, SUPERPOD_SHARE), progress, provisioner)
 
     halls = place_halls(instance.hall, cluster.copies, dcn_cables_per_member(cluster), options)
     progress(f"halls: {halls.report.status}, {halls.cable_length_m:,.0f} m of DCN cable, DCN hall at "
@@ -207,10 +206,14 @@ def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str,
     inner_m = INNER_RUN * instance.hall.pitch_m + instance.hall.cable_slack_m
     dcn = provision_dcn(cluster.copies, cluster.member_chips, cluster.dcn, halls.run_lengths_m, instance.media,
                         inner_m, instance.hall.dcn_cabinet_switches, instance.source_file)
-    check_hall_power(instance.hall, plan["bom"]["total_power_kw"], dcn.power_kw)
+    check_dcn_hall(instance.hall, dcn.power_kw)
     dcn_wall = time.perf_counter() - t0
     progress(f"dcn: {dcn.tiers.boxes:,} {dcn.switch.name} in {dcn.tiers.tiers} tier(s), {dcn.cables:,} cables, "
              f"${dcn.cost_usd:,.0f}, {dcn.power_kw:,.0f} kW")
+
+    placement_report, placement_dict, provisioning_report, plan = physical_stages(
+        derive(member, member_fabric), stage_options(options, SUPERPOD_SHARE), progress, provisioner)
+    check_superpod_hall(instance.hall, plan["bom"]["total_power_kw"])
 
     summary = summarize_structured(fabric, member_summary, cluster, dcn_network(cluster, dcn.tiers))
     scores, scoring_wall = _scores(instance, fabric, progress)

@@ -91,15 +91,23 @@ def place_halls(hall: Hall, superpods: int, cables_per_superpod: int, options: S
                          tuple(divmod(int(c), hall.cols) for c in cells), lengths, cables_per_superpod, report)
 
 
-def check_hall_power(hall: Hall, superpod_kw: float, dcn_kw: float) -> None:
-    """InfeasibleError naming the hall, the resource and the excess when a hall is over its feed
-    or its cooling."""
-    for name, need_kw, resource, cap_kw in (
-            ("a SuperPoD hall", superpod_kw, "power (hall.power_kw)", hall.power_kw),
-            ("a SuperPoD hall", superpod_kw, "cooling (hall.cooling_kw)", hall.cooling_kw),
-            ("the DCN hall", dcn_kw, "power (hall.dcn_power_kw, else hall.power_kw)", hall.dcn_power_cap_kw),
-            ("the DCN hall", dcn_kw, "cooling (hall.dcn_cooling_kw, else hall.cooling_kw)",
-             hall.dcn_cooling_cap_kw)):
+def check_dcn_hall(hall: Hall, dcn_kw: float) -> None:
+    """InfeasibleError when the DCN hall is over its feed or its cooling (checked before the
+    SuperPoD's stages spend the time limit)."""
+    _check_hall("the DCN hall", dcn_kw, (("power (hall.dcn_power_kw, else hall.power_kw)", hall.dcn_power_cap_kw),
+                                         ("cooling (hall.dcn_cooling_kw, else hall.cooling_kw)",
+                                          hall.dcn_cooling_cap_kw)))
+
+
+def check_superpod_hall(hall: Hall, superpod_kw: float) -> None:
+    """InfeasibleError when a SuperPoD hall is over its feed or its cooling."""
+    _check_hall("a SuperPoD hall", superpod_kw, (("power (hall.power_kw)", hall.power_kw),
+                                                 ("cooling (hall.cooling_kw)", hall.cooling_kw)))
+
+
+def _check_hall(name: str, need_kw: float, limits: tuple[tuple[str, float], ...]) -> None:
+    """The message names the hall, the resource and the excess."""
+    for resource, cap_kw in limits:
         if need_kw > cap_kw + 1e-9:
             raise InfeasibleError(f"hall: {name} needs {need_kw:,.1f} kW of {resource} but has {cap_kw:,.1f} kW "
                                   f"(over by {need_kw - cap_kw:,.1f} kW)")
