@@ -43,7 +43,8 @@ def _score(result: dict, collective: str, size_bytes: int) -> dict | None:
 
 def design_metrics(result: dict) -> dict:
     """The figures `compare` shows, from one result file (None where a stage did not run)."""
-    bom = (result.get("provisioning") or {}).get("bom") or {}
+    # a SuperCluster's figures are its totals (G x the SuperPoD template's BOM + the DCN's)
+    bom = (result.get("supercluster") or {}).get("totals") or (result.get("provisioning") or {}).get("bom") or {}
     placement = result.get("placement") or {}
     floor = result.get("floor") or {}
     stage = (result.get("stages") or {}).get("placement") or {}

@@ -84,6 +84,35 @@ class Floor:
 
 
 @dataclass(frozen=True)
+class Hall:
+    """The halls of a SuperCluster (a fabric of SuperPoDs, `Family.cluster`): one hall per
+    SuperPoD, as `floor` describes it, plus one DCN hall, on a grid of `rows` x `cols` cells
+    whose centres are `pitch_m` apart (a ~1,000 m2 hall and its aisle: about 40 m). A DCN cable
+    runs Manhattan distance x pitch_m + `cable_slack_m` (risers, the trays inside both halls).
+    Each hall is fed `power_kw` and cooled for `cooling_kw`; the DCN hall gets `dcn_power_kw` and
+    `dcn_cooling_kw` when given (else the same). `dcn_cabinet_switches`: DCN switch boxes per
+    cabinet in the DCN hall."""
+
+    rows: int = field(metadata={"max": 100})  # placement enumerates cell pairs: 10^8 at most
+    cols: int = field(metadata={"max": 100})
+    pitch_m: float = field(metadata={"max": 10_000})
+    power_kw: float
+    cooling_kw: float
+    dcn_cabinet_switches: int = field(default=4, metadata={"max": 1000})
+    cable_slack_m: float = field(default=20.0, metadata={"min": 0, "max": 10_000})
+    dcn_power_kw: float | None = None
+    dcn_cooling_kw: float | None = None
+
+    @property
+    def dcn_power_cap_kw(self) -> float:
+        return self.power_kw if self.dcn_power_kw is None else self.dcn_power_kw
+
+    @property
+    def dcn_cooling_cap_kw(self) -> float:
+        return self.cooling_kw if self.dcn_cooling_kw is None else self.dcn_cooling_kw
+
+
+@dataclass(frozen=True)
 class AxisRole:
     collective: str  # a reduction, all-to-all, or p2p
     buffer: float  # bytes per chip per step relative to the TP buffer
@@ -141,6 +170,7 @@ class Instance:
     source_file: str = ""
     assumptions: tuple[str, ...] = ()
     reliability: Reliability = Reliability()
+    hall: Hall | None = None
 
     @property
     def has_physical(self) -> bool:
@@ -311,6 +341,9 @@ def parse_layout(text: str, ctx: _Ctx | None = None) -> tuple[tuple[str, int], .
 
 
 def _check_physical(inst: Instance, chips: int, ctx: _Ctx) -> None:
+    """Cabinets hold the fabric's chips, or one member's where the fabric is a cluster of members."""
+    cluster = inst.fabric.family_def.cluster(inst.fabric.params)
+    chips = cluster.member_chips if cluster else chips
     compute = [c for c in inst.cabinets if c.kind == "compute"]
     fixed = inst.fabric.family_def.chips_per_cabinet(inst.fabric.params)
     if fixed and compute and any(c.chips != fixed for c in compute):
@@ -324,9 +357,11 @@ def _check_physical(inst: Instance, chips: int, ctx: _Ctx) -> None:
         raise ctx.at("cabinets").fail("needs a cabinet kind with kind: compute")
     held = sum(c.count * c.chips for c in compute)
     if compute and held != chips:
+        one = " in one SuperPoD (the cabinets describe one SuperPoD's hall)" if cluster else ""
         raise ctx.at("cabinets").fail(
-            f"compute cabinets hold {held} chips (sum of count x chips) but the fabric has {chips}; "
+            f"compute cabinets hold {held} chips (sum of count x chips) but the fabric has {chips}{one}; "
             "make them multiply out")
+    _check_hall(inst.hall, cluster, ctx.at("hall"))
     if inst.floor:
         for i, z in enumerate(inst.floor.cooling_zones):
             zctx = ctx.at("floor").at("cooling_zones").at(i)
@@ -336,6 +371,18 @@ def _check_physical(inst: Instance, chips: int, ctx: _Ctx) -> None:
                     raise zctx.at("rows").fail(f"row {r} is outside the floor's rows 0..{inst.floor.rows - 1}")
     for i, m in enumerate(inst.media):
         _choice(m.kind, MEDIUM_KINDS, ctx.at("media").at(i).at("kind"), "medium kind")
+
+
+def _check_hall(hall: Hall | None, cluster: Any, ctx: _Ctx) -> None:
+    """A hall grid belongs to a cluster fabric, and holds its members' halls plus the DCN hall."""
+    if hall is None:
+        return
+    if cluster is None:
+        raise ctx.fail("is only for a fabric of SuperPoDs (family supercluster); remove it")
+    if hall.rows * hall.cols < cluster.copies + 1:
+        raise ctx.at("rows").fail(
+            f"{hall.rows} x {hall.cols} halls cannot hold {cluster.copies} SuperPoD halls and the DCN hall; "
+            f"make rows x cols at least {cluster.copies + 1}")
 
 
 def instance_from_mapping(raw: Any, file: str) -> Instance:
@@ -371,6 +418,7 @@ def instance_from_mapping(raw: Any, file: str) -> Instance:
         source_file=file,
         assumptions=_parse(raw.get("assumptions", []), tuple[str, ...], ctx.at("assumptions")),
         reliability=_parse(raw.get("reliability", {}), Reliability, ctx.at("reliability")),
+        hall=_parse(raw["hall"], Hall, ctx.at("hall")) if "hall" in raw else None,
     )
     _check_physical(inst, fabric_chip_count(fabric), ctx)
     if inst.floor:

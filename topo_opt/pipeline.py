@@ -4,9 +4,16 @@ The time limit is split among the solver stages: the first placement gets PLACEM
 the joint loop's later placements JOINT_SHARE together, and the provisionings PROVISIONING_SHARE
 together (scoring and fabric analysis take seconds and are not limited).
 The result is a plain JSON-ready dict (documented by `result_schema.json`); writing it is io's job.
+
+A fabric of SuperPoDs (`Family.cluster`: the supercluster family) is solved per SuperPoD: the
+physical stages run on one SuperPoD (SUPERPOD_SHARE of the time limit), reused as the template of
+every copy; then its halls are placed (`placement.hall`), its DCN provisioned
+(`provisioning.dcn`), and the whole fabric scored by the structured scorer. Its per-chip graph is
+never built: the fabric summary is composed in closed form (`summarize_structured`).
 """
 
 import json
+import math
 import platform
 import time
 from collections.abc import Callable
@@ -15,15 +22,17 @@ from importlib import metadata
 
 from topo_opt import __version__
 from topo_opt.collectives import score_fabric
-from topo_opt.design import Design, derive
-from topo_opt.errors import SolverError
+from topo_opt.design import Design, derive, member_instance
+from topo_opt.errors import InstanceError, SolverError
 from topo_opt.fabric import build_fabric
-from topo_opt.fabric.analysis import summarize
-from topo_opt.families.base import Fabric
+from topo_opt.fabric.analysis import summarize, summarize_structured
+from topo_opt.families.base import ClusterOf, Fabric
 from topo_opt.instance import Instance
 from topo_opt.io import result_schema_errors
 from topo_opt.placement import place, reprice
+from topo_opt.placement.hall import HallPlacement, check_dcn_hall, check_superpod_hall, place_halls
 from topo_opt.provisioning import bought_bundles, provision
+from topo_opt.provisioning.dcn import INNER_RUN, DcnPlan, DcnTiers, dcn_tiers, provision_dcn
 from topo_opt.solution import SolveOptions, StageReport
 from topo_opt.verify import verify_placement, verify_provisioning
 
@@ -36,6 +45,7 @@ PLACEMENT_SHARE = 0.55
 JOINT_SHARE = 0.25
 PROVISIONING_SHARE = 0.15  # provisioning solves in about a second on every shipped instance
 JOINT_ROUNDS = 3  # placement re-solves on what provisioning bought, at most
+SUPERPOD_SHARE = 0.9  # a SuperCluster: its SuperPoD template's physical stages; halls and DCN take < 1 s
 # Timing and provenance-of-run fields: everything else in a result is a function of instance and options.
 TIMING_KEYS = ("wall_s", "created_utc")
 
@@ -53,10 +63,39 @@ def stage_options(options: SolveOptions, share: float) -> SolveOptions:
 def build(instance: Instance, seed: int = 0) -> tuple[Fabric, dict]:
     """The fabric and its summary (`topo-opt build`), with the instance's cabinet counts."""
     fabric = build_fabric(instance)
-    summary = summarize(fabric, seed=seed)
+    summary = build_summary(instance, fabric, seed)
     summary["compute_cabinets"] = sum(c.count for c in instance.cabinets if c.kind == "compute")
     summary["interconnect_cabinets"] = sum(c.count for c in instance.cabinets if c.kind == "interconnect")
     return fabric, summary
+
+
+def build_summary(instance: Instance, fabric: Fabric, seed: int) -> dict:
+    """`summarize`, or for a cluster fabric `cluster_summary` (no per-chip graph)."""
+    cluster = instance.fabric.family_def.cluster(instance.fabric.params)
+    return summarize(fabric, seed=seed) if cluster is None else cluster_summary(instance, fabric, cluster, seed)
+
+
+def cluster_summary(instance: Instance, fabric: Fabric, cluster: ClusterOf, seed: int) -> dict:
+    """A cluster fabric's summary from one member's (its graph is a SuperPoD's) and the DCN's tiers."""
+    member = member_instance(instance, cluster)
+    tiers = dcn_tiers(cluster.copies, cluster.member_chips, cluster.dcn.ports_per_chip, cluster.dcn.switch_radix)
+    return summarize_structured(fabric, summarize(build_fabric(member), seed=seed), cluster,
+                                dcn_network(cluster, tiers))
+
+
+def dcn_network(cluster: ClusterOf, tiers: DcnTiers) -> dict:
+    """The DCN's switches, links and lanes, and its chip-to-chip hops (2 per tier)."""
+    roles = {"dcn": tiers.leaves} if tiers.tiers == 1 else {"dcn-leaf": tiers.leaves, "dcn-spine": tiers.spines}
+    links = {"dcn": cluster.copies * dcn_cables_per_member(cluster)}
+    if tiers.leaf_spine_cables:
+        links["dcn-leaf-spine"] = tiers.leaf_spine_cables
+    return {"switches_by_role": roles, "links_by_kind": links, "route_hops": 2 * tiers.tiers,
+            "lanes_by_kind": {"dcn": cluster.copies * cluster.member_chips * cluster.dcn.ports_per_chip}}
+
+
+def dcn_cables_per_member(cluster: ClusterOf) -> int:
+    """One cable per chip port: ceil(P x ports_per_chip) per SuperPoD."""
+    return math.ceil(cluster.member_chips * cluster.dcn.ports_per_chip - 1e-9)
 
 
 def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet,
@@ -77,6 +116,9 @@ def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progr
 
 def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress,
            provisioner: Callable) -> dict:
+    cluster = instance.fabric.family_def.cluster(instance.fabric.params)
+    if cluster is not None:
+        return _solve_cluster(instance, cluster, instance_sha256, options, progress, provisioner)
     start = time.perf_counter()
     progress(f"fabric: building {instance.fabric.family} graph")
     t0 = time.perf_counter()
@@ -93,6 +135,19 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
         placement_report = provisioning_report = None
         placement_dict = provisioning_dict = {"not_run": "the instance has no chip, cabinets, floor or media sections"}
 
+    scores, scoring_wall = _scores(instance, fabric, progress)
+    stages = {
+        "fabric": {"stage": "fabric", "status": "DONE", "wall_s": fabric_wall},
+        "placement": _report_dict("placement", placement_report, options),
+        "provisioning": _report_dict("provisioning", provisioning_report, options),
+        "scoring": {"stage": "scoring", "status": "DONE", "wall_s": scoring_wall, "records": len(scores)},
+    }
+    return _result(instance, instance_sha256, options, fabric_summary, stages, placement_dict, provisioning_dict,
+                   scores, start)
+
+
+def _scores(instance: Instance, fabric: Fabric, progress: Progress) -> tuple[list[dict], float]:
+    """The workload's collectives and ALWAYS_SCORED at its sizes and the sweep's, and the wall time."""
     progress("scoring: collectives")
     t0 = time.perf_counter()
     collectives = tuple(dict.fromkeys(instance.workload.collectives + ALWAYS_SCORED))
@@ -100,7 +155,11 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
     scores = score_fabric(fabric, collectives, sizes)
     scoring_wall = time.perf_counter() - t0
     progress(f"scoring: {len(scores)} records ({scoring_wall:.1f} s)")
+    return scores, scoring_wall
 
+
+def _result(instance: Instance, instance_sha256: str, options: SolveOptions, fabric_summary: dict, stages: dict,
+            placement_dict: dict, provisioning_dict: dict, scores: list[dict], start: float) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
@@ -111,18 +170,121 @@ def _solve(instance: Instance, instance_sha256: str, options: SolveOptions, prog
         "provenance": {"created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                        "python": platform.python_version(), "ortools": metadata.version("ortools"),
                        "networkx": metadata.version("networkx")},
-        "stages": {
-            "fabric": {"stage": "fabric", "status": "DONE", "wall_s": fabric_wall},
-            "placement": _report_dict("placement", placement_report, options),
-            "provisioning": _report_dict("provisioning", provisioning_report, options),
-            "scoring": {"stage": "scoring", "status": "DONE", "wall_s": scoring_wall, "records": len(scores)},
-        },
+        "stages": stages,
         "fabric": fabric_summary,
         "floor": floor_summary(instance, placement_dict),
         "placement": placement_dict,
         "provisioning": provisioning_dict,
         "scores": scores,
         "wall_s": time.perf_counter() - start,
+    }
+
+
+def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str, options: SolveOptions,
+                   progress: Progress, provisioner: Callable) -> dict:
+    """A fabric of SuperPoDs: hall placement and the DCN on the halls' runs first (they take well under
+    a second, and an over-fed DCN hall fails before the time limit is spent); then the physical
+    stages on one SuperPoD, the template of every copy; then the whole fabric scored structurally."""
+    start = time.perf_counter()
+    for section in ("chip", "cabinets", "floor", "media", "hall"):
+        if not getattr(instance, section):
+            raise InstanceError(instance.source_file, section, "is required to solve a SuperCluster (cabinets, floor "
+                                                               "and media describe one SuperPoD's hall)")
+    member = member_instance(instance, cluster)
+    progress(f"fabric: one SuperPoD of {cluster.member_chips:,} chips ({cluster.member.family} graph), "
+             f"{cluster.copies} copies")
+    t0 = time.perf_counter()
+    fabric = build_fabric(instance)
+    member_fabric = build_fabric(member)
+    member_summary = summarize(member_fabric, seed=options.seed)
+    fabric_wall = time.perf_counter() - t0
+
+    halls = place_halls(instance.hall, cluster.copies, dcn_cables_per_member(cluster), options)
+    progress(f"halls: {halls.report.status}, {halls.cable_length_m:,.0f} m of DCN cable, DCN hall at "
+             f"{halls.dcn_cell} ({halls.report.wall_s:.1f} s)")
+    t0 = time.perf_counter()
+    inner_m = INNER_RUN * instance.hall.pitch_m + instance.hall.cable_slack_m
+    dcn = provision_dcn(cluster.copies, cluster.member_chips, cluster.dcn, halls.run_lengths_m, instance.media,
+                        inner_m, instance.hall.dcn_cabinet_switches, instance.source_file)
+    check_dcn_hall(instance.hall, dcn.power_kw)
+    dcn_wall = time.perf_counter() - t0
+    progress(f"dcn: {dcn.tiers.boxes:,} {dcn.switch.name} in {dcn.tiers.tiers} tier(s), {dcn.cables:,} cables, "
+             f"${dcn.cost_usd:,.0f}, {dcn.power_kw:,.0f} kW")
+
+    placement_report, placement_dict, provisioning_report, plan = physical_stages(
+        derive(member, member_fabric), stage_options(options, SUPERPOD_SHARE), progress, provisioner)
+    check_superpod_hall(instance.hall, plan["bom"]["total_power_kw"])
+
+    summary = summarize_structured(fabric, member_summary, cluster, dcn_network(cluster, dcn.tiers))
+    scores, scoring_wall = _scores(instance, fabric, progress)
+    stages = {
+        "fabric": {"stage": "fabric", "status": "DONE", "wall_s": fabric_wall},
+        "placement": placement_report.to_dict(),
+        "provisioning": provisioning_report.to_dict(),
+        "halls": halls.report.to_dict(),
+        "dcn": {"stage": "dcn", "status": "DONE", "wall_s": dcn_wall},
+        "scoring": {"stage": "scoring", "status": "DONE", "wall_s": scoring_wall, "records": len(scores)},
+    }
+    result = _result(instance, instance_sha256, options, summary, stages, placement_dict, plan, scores, start)
+    result["supercluster"] = supercluster_section(instance, cluster, member, placement_dict, plan, halls, dcn)
+    result["wall_s"] = time.perf_counter() - start
+    return result
+
+
+def supercluster_section(instance: Instance, cluster: ClusterOf, member: Instance, placement_dict: dict,
+                         plan: dict, halls: HallPlacement, dcn: DcnPlan) -> dict:
+    """The SuperCluster's own figures: the template, the halls, the DCN and the totals
+    (`supercluster_totals`)."""
+    bom = plan["bom"]
+    hall = instance.hall
+    return {
+        "superpods": cluster.copies, "superpod_chips": cluster.member_chips,
+        "chips": cluster.copies * cluster.member_chips,
+        "template": {"name": member.name, "layout": member.workload.layout,
+                     "cabinets": len(placement_dict["cabinets"]),
+                     "placement_status": placement_dict["report"]["status"],
+                     "placement_gap": placement_dict["report"]["gap"],
+                     **{k: bom[k] for k in TEMPLATE_KEYS}},
+        "halls": {**halls.to_dict(),
+                  "power": {"superpod_hall_kw": bom["total_power_kw"], "dcn_hall_kw": dcn.power_kw,
+                            "hall_power_kw": hall.power_kw, "hall_cooling_kw": hall.cooling_kw,
+                            "dcn_hall_power_kw": hall.dcn_power_cap_kw, "dcn_hall_cooling_kw": hall.dcn_cooling_cap_kw,
+                            "basis": "a SuperPoD hall: its provisioning BOM's total power (compute cabinets, "
+                                     "interconnect overhead, network); the DCN hall: DCN switches and every DCN "
+                                     "cable's optics, both ends"}},
+        "dcn": dcn.to_dict(),
+        "totals": supercluster_totals(cluster.copies, bom, dcn),
+    }
+
+
+TEMPLATE_KEYS = ("network_cost_usd", "network_power_kw", "total_power_kw", "optical_modules", "cables_total",
+                 "switches", "high_radix_switches", "chips")
+
+
+def supercluster_totals(copies: int, bom: dict, dcn: DcnPlan) -> dict:
+    """G x the SuperPoD's BOM + the DCN's, in the BOM's own figures (so `compare` reads either):
+    network cost and power, cables, optical modules, switches; the whole's power adds G x the
+    SuperPoD's non-network power, its cost G x the chips' system cost."""
+    switches = {k: v * copies for k, v in bom["switches"].items()}
+    switches[dcn.switch.name] = switches.get(dcn.switch.name, 0) + dcn.tiers.boxes
+    network_cost = copies * bom["network_cost_usd"] + dcn.cost_usd
+    network_kw = copies * bom["network_power_kw"] + dcn.power_kw
+    total_kw = copies * bom["total_power_kw"] + dcn.power_kw
+    chips_cost = copies * bom["chips_cost_usd"]
+    return {
+        "chips": copies * bom["chips"],
+        "cables_total": copies * bom["cables_total"] + dcn.cables,
+        "optical_modules": copies * bom["optical_modules"] + dcn.optical_modules,
+        "switches": dict(sorted(switches.items())),
+        "high_radix_switches": copies * bom["high_radix_switches"] + (dcn.tiers.boxes if dcn.switch.high_radix else 0),
+        "network_cost_usd": network_cost,
+        "cost_breakdown_usd": {"superpods": copies * bom["network_cost_usd"], "dcn": dcn.cost_usd},
+        "chips_cost_usd": chips_cost,
+        "network_cost_share": network_cost / (network_cost + chips_cost) if network_cost + chips_cost else 0.0,
+        "network_power_kw": network_kw,
+        "power_breakdown_kw": {"superpods": copies * bom["total_power_kw"], "dcn": dcn.power_kw},
+        "total_power_kw": total_kw,
+        "network_power_share": network_kw / total_kw if total_kw else 0.0,
     }
 
 
@@ -235,12 +397,12 @@ def result_errors(result: dict) -> list[str]:
 def result_consistency_errors(result: dict) -> list[str]:
     """What the schema cannot say about a (schema-valid) result: cross references between its parts,
     as `path: message`. Reports draw from these without further checks."""
+    out = _cluster_errors(result)
     placement, floor = result["placement"], result["floor"]
     if "cabinets" not in placement:
-        return []
+        return out
     if floor is None:
-        return ["floor: is null but the placement places cabinets"]
-    out = []
+        return out + ["floor: is null but the placement places cabinets"]
     cabinets = {c["cabinet"] for c in placement["cabinets"]}
     if len(cabinets) != len(placement["cabinets"]):
         out.append("placement.cabinets: lists a cabinet twice")
@@ -257,6 +419,37 @@ def result_consistency_errors(result: dict) -> list[str]:
     for i, z in enumerate(floor["cooling_zones"]):
         if any(r >= floor["rows"] for r in z["rows"]):
             out.append(f"floor.cooling_zones.{i}.rows: {z['rows']} reaches beyond the floor's {floor['rows']} rows")
+    return out
+
+
+def _cluster_errors(result: dict) -> list[str]:
+    """A SuperCluster's totals are G x its SuperPoD's BOM + its DCN's, its halls distinct cells of
+    the grid, one per SuperPoD, and its template the provisioning above."""
+    sc = result.get("supercluster")
+    if sc is None:
+        return []
+    g, halls, dcn, totals = sc["superpods"], sc["halls"], sc["dcn"], sc["totals"]
+    bom = result["provisioning"].get("bom") or {}
+    out = [f"supercluster.template.{k}: differs from provisioning.bom.{k}"
+           for k in TEMPLATE_KEYS if sc["template"][k] != bom.get(k)]
+    sums = (("network_cost_usd", "network_cost_usd", "cost_usd"), ("network_power_kw", "network_power_kw", "power_kw"),
+            ("optical_modules", "optical_modules", "optical_modules"), ("cables_total", "cables_total", "cables_total"))
+    for total, per_pod, per_dcn in sums:
+        want = g * sc["template"][per_pod] + dcn[per_dcn]
+        if abs(totals[total] - want) > 1e-6 * max(1.0, abs(want)):
+            out.append(f"supercluster.totals.{total}: {totals[total]:,.6g} is not {g} x the SuperPoD's "
+                       f"{sc['template'][per_pod]:,.6g} + the DCN's {dcn[per_dcn]:,.6g}")
+    if sum(totals["switches"].values()) != g * sum(sc["template"]["switches"].values()) + sum(dcn["switches"].values()):
+        out.append("supercluster.totals.switches: is not G x the SuperPoD's switches + the DCN's")
+    if sc["chips"] != g * sc["superpod_chips"] or sc["chips"] != result["instance"]["chips"]:
+        out.append(f"supercluster.chips: {sc['chips']:,} is not superpods x superpod_chips = instance.chips")
+    cells = [tuple(c) for c in halls["superpod_cells"]] + [tuple(halls["dcn_cell"])]
+    if len(cells) != g + 1 or len(set(cells)) != len(cells):
+        out.append(f"supercluster.halls.superpod_cells: needs {g} distinct cells besides the DCN hall's")
+    if any(r >= halls["rows"] or c >= halls["cols"] for r, c in cells):
+        out.append(f"supercluster.halls.superpod_cells: a cell lies outside the {halls['rows']} x {halls['cols']} grid")
+    if sum(r["cables"] for r in dcn["runs"]) != dcn["cables_total"]:
+        out.append("supercluster.dcn.runs: the runs' cables do not add up to cables_total")
     return out
 
 

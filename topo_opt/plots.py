@@ -185,6 +185,35 @@ def cables_figure(cables: list[dict]) -> Figure:
     return fig
 
 
+def hall_figure(name: str, halls: dict) -> Figure:
+    """The SuperCluster's hall grid (hall placement stage): one square per hall cell, the DCN hall
+    in black, SuperPoD halls coloured by their run to it (m) and labelled with their number."""
+    rows, cols, pitch = halls["rows"], halls["cols"], halls["pitch_m"]
+    fig = Figure(figsize=(max(5.0, cols * 0.8 + 2.5), max(4.0, rows * 0.8 + 1.0)), layout="constrained")
+    ax = fig.add_subplot()
+    lengths = halls["run_lengths_m"]
+    norm = Normalize(min(lengths), max(max(lengths), min(lengths) + 1e-9))
+    cmap = colormaps["viridis"]
+    for r in range(rows):
+        for c in range(cols):
+            ax.add_patch(Rectangle((c * pitch, r * pitch), 0.9 * pitch, 0.9 * pitch, fill=False, ec="#ccc"))
+    for s, ((r, c), length) in enumerate(zip(halls["superpod_cells"], lengths, strict=True)):
+        ax.add_patch(Rectangle((c * pitch, r * pitch), 0.9 * pitch, 0.9 * pitch, color=cmap(norm(length))))
+        ax.text((c + 0.45) * pitch, (r + 0.45) * pitch, str(s), ha="center", va="center", fontsize=7, color="white")
+    r, c = halls["dcn_cell"]
+    ax.add_patch(Rectangle((c * pitch, r * pitch), 0.9 * pitch, 0.9 * pitch, color="black"))
+    ax.text((c + 0.45) * pitch, (r + 0.45) * pitch, "DCN", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlim(-0.1 * pitch, cols * pitch)
+    ax.set_ylim(rows * pitch, -0.1 * pitch)
+    ax.set_aspect("equal")
+    ax.set_xlabel("m")
+    ax.set_ylabel("m")
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label="DCN run per cable (m)")
+    ax.set_title(f"{name}: halls (pitch {pitch:g} m), {halls['cable_length_m'] / 1000:,.0f} km of DCN cable "
+                 f"({halls['report']['status']})", fontsize=10)
+    return fig
+
+
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
     """[0, 1, 2, 5, 6] -> [(0, 2), (5, 6)]."""
     out: list[tuple[int, int]] = []

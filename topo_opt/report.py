@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from topo_opt.compare import METRICS, design_metrics
 from topo_opt.instance import CoolingZone, Floor
-from topo_opt.plots import cables_figure, headroom_figure, lanes_figure, placement_figure
+from topo_opt.plots import cables_figure, hall_figure, headroom_figure, lanes_figure, placement_figure
 from topo_opt.units import format_size
 
 
@@ -159,10 +159,62 @@ time limit {result['options']['time_limit_s']} s, seed {result['options']['seed'
 <h2>Stages (solver reports)</h2>{_html_table(["stage"] + [h for _, h, _ in STAGE_COLUMNS], stage_rows)}
 <h2>Figures</h2>{figures}
 <h2>Collectives (scoring stage; auto's choice per size)</h2>{_html_table([h for _, h, _ in SCORE_COLUMNS], score_rows)}
-<h2>Bill of materials (provisioning stage)</h2>{_html_table(["item (unit)", "value"], _bom_rows(bom))}
+<h2>Bill of materials (provisioning stage{_template_note(result)})</h2>{_html_table(["item (unit)", "value"],
+                                                                                 _bom_rows(bom))}
+{_supercluster_html(result)}
 {cabinets}
 </body></html>
 """
+
+
+def _template_note(result: dict) -> str:
+    return "; one SuperPoD, the template of every copy" if "supercluster" in result else ""
+
+
+def _supercluster_html(result: dict) -> str:
+    """A SuperCluster's halls, DCN bill of materials and totals (G x the SuperPoD's BOM + the DCN's)."""
+    sc = result.get("supercluster")
+    if sc is None:
+        return ""
+    halls, dcn, totals, power = sc["halls"], sc["dcn"], sc["totals"], sc["halls"]["power"]
+    rep = halls["report"]
+    hall_rows = [["grid (rows x cols)", f"{halls['rows']} x {halls['cols']}"], ["pitch (m)", f"{halls['pitch_m']:g}"],
+                 ["DCN hall cell (row, col)", str(tuple(halls["dcn_cell"]))],
+                 ["DCN cables per SuperPoD", f"{halls['cables_per_superpod']:,}"],
+                 ["runs (m), shortest to longest", f"{min(halls['run_lengths_m']):,.1f} to "
+                                                   f"{max(halls['run_lengths_m']):,.1f}"],
+                 ["status, objective = total DCN cable (m)", f"{rep['status']}, {rep['objective']:,.0f}"],
+                 ["bound (m), gap", f"{rep['bound']:,.0f}, {rep['gap']:.2%}"],
+                 ["a SuperPoD hall: need / feed / cooling (kW)",
+                  f"{power['superpod_hall_kw']:,.0f} / {power['hall_power_kw']:,.0f} / "
+                  f"{power['hall_cooling_kw']:,.0f}"],
+                 ["the DCN hall: need / feed / cooling (kW)",
+                  f"{power['dcn_hall_kw']:,.0f} / {power['dcn_hall_power_kw']:,.0f} / "
+                  f"{power['dcn_hall_cooling_kw']:,.0f}"]]
+    tiers = (f"one tier, {dcn['planes_per_box']} planes per box" if dcn["tiers"] == 1 else
+             f"two tiers, {dcn['leaves_per_plane']} leaves + {dcn['spines_per_plane']} spines per plane")
+    dcn_rows = [["switch", f"{dcn['switch']} x {sum(dcn['switches'].values()):,} ({tiers}; {dcn['planes']:,} planes "
+                           f"of {dcn['ports_per_plane']} ports)"],
+                ["DCN cabinets", f"{dcn['cabinets']:,}"]]
+    dcn_rows += [[f"cables: {c['medium']} {c['length']}", f"{c['count']:,}"] for c in dcn["cables"]]
+    cost = dcn["cost_breakdown_usd"]
+    dcn_rows += [["optical modules", f"{dcn['optical_modules']:,}"],
+                 ["cost: cables and optics / switches (USD)",
+                  f"{cost['cables_and_optics']:,.0f} / {cost['switches']:,.0f}"],
+                 ["cost (USD)", f"{dcn['cost_usd']:,.0f}"], ["power (kW)", f"{dcn['power_kw']:,.1f}"]]
+    g = sc["superpods"]
+    total_rows = [[f"{label} ({g} x SuperPoD + DCN)", fmt.format(totals[key])] for key, label, fmt in (
+        ("chips", "chips", "{:,}"), ("cables_total", "cables", "{:,}"), ("optical_modules", "optical modules", "{:,}"),
+        ("high_radix_switches", "high-radix switches", "{:,}"), ("network_cost_usd", "network cost (USD)", "{:,.0f}"),
+        ("network_cost_share", "network cost share", "{:.1%}"), ("network_power_kw", "network power (kW)", "{:,.1f}"),
+        ("total_power_kw", "total power (kW)", "{:,.0f}"), ("network_power_share", "network power share", "{:.1%}"))]
+    total_rows += [[f"switches: {k}", f"{n:,}"] for k, n in totals["switches"].items()]
+    return (f"<h2>SuperCluster: {g} SuperPoDs of {sc['superpod_chips']:,} chips ({sc['chips']:,} chips)</h2>"
+            f"<p>Placement and provisioning above are one SuperPoD's ({escape(sc['template']['name'])}, layout "
+            f"{escape(sc['template']['layout'] or '-')}), the template of every copy.</p>"
+            "<h3>Halls (hall placement stage)</h3>" + _html_table(["item (unit)", "value"], hall_rows)
+            + "<h3>DCN bill of materials (DCN stage)</h3>" + _html_table(["item (unit)", "value"], dcn_rows)
+            + "<h3>Totals</h3>" + _html_table(["item (unit)", "value"], total_rows))
 
 
 def _stages_sentence(result: dict) -> str:
@@ -331,6 +383,11 @@ def report_figures(result: dict) -> list[tuple[str, str, object]]:
     if bom and bom.get("cables"):
         figures.append(("cables", "cables by medium and length bucket (count; provisioning BOM)",
                         cables_figure(bom["cables"])))
+    if "supercluster" in result:
+        figures.append(("halls", "SuperCluster halls on their grid (m), coloured by DCN run (hall placement stage)",
+                        hall_figure(name, result["supercluster"]["halls"])))
+        figures.append(("dcn-cables", "DCN cables by medium and length bucket (count; DCN stage)",
+                        cables_figure(result["supercluster"]["dcn"]["cables"])))
     figures.append(("collectives", "bus bandwidth (GB/s) against message size, with the bound (scoring stage)",
                     plot_scores(result["scores"], name)))
     if bom:

@@ -5,7 +5,6 @@ chip-transitive fabric, where every chip sees the same distances), ``sampled`` (
 seeded sample of chips: the diameter is then a lower bound), ``closed-form`` or ``max-flow``.
 """
 
-import math
 from collections import Counter
 
 import networkx as nx
@@ -13,7 +12,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow, shortest_path
 
-from topo_opt.families.base import Fabric
+from topo_opt.families.base import ClusterOf, Fabric
 
 EXACT_HOPS_MAX_CHIPS = 2048
 SAMPLE_SOURCES = 64
@@ -131,8 +130,6 @@ def counts(graph: nx.Graph) -> dict:
 
 def summarize(fabric: Fabric, seed: int = 0) -> dict:
     """Everything `topo-opt build` prints, as one JSON-ready dict."""
-    if fabric.member is not None and not fabric.graph_built:
-        return summarize_copies(fabric, seed)
     summary = {"name": fabric.name, "family": fabric.desc.family}
     summary.update(counts(fabric.graph))
     summary["hops"] = hop_stats(fabric, seed)
@@ -141,45 +138,40 @@ def summarize(fabric: Fabric, seed: int = 0) -> dict:
     return summary
 
 
-def summarize_copies(fabric: Fabric, seed: int = 0) -> dict:
-    """A SuperCluster's summary from one SuperPoD's graph, without the per-chip graph of the whole.
+def summarize_structured(fabric: Fabric, member: dict, cluster: ClusterOf, network: dict) -> dict:
+    """`summarize` of a fabric of G copies of a member (P chips) joined by a rail-aligned network,
+    in closed form from the member's summary, without the per-chip graph. `network` gives the
+    joining network's `switches_by_role`, `links_by_kind`, `lanes_by_kind` (whole counts) and
+    `route_hops`, h: the hops from a chip through it to the same position of another copy.
 
-    G copies of a SuperPoD of P chips, chip position c of every copy linked to DCN plane switch c
-    (`families.supercluster`): counts are G x the SuperPoD's plus P plane switches and N = G P
-    DCN links. Hops: a pair inside a SuperPoD keeps its distance d; a pair across SuperPoDs
-    needs the DCN (2 hops) and the SuperPoD distance between the two positions (0 for the same
-    position), so the diameter is D + 2 and the mean over the N - 1 other chips is
-    ((P - 1) m + (N - P)(2 + m (P - 1) / P)) / (N - 1), m the SuperPoD's mean. Injection adds the
-    chip's DCN ports. Bisection: the closed form when the SuperPoD has one, else the smaller of
-    G x the SuperPoD's max-flow figure (cutting every SuperPoD) and, G even, G P / 2 DCN ports.
+    A route between copies moves inside the source copy to the destination's position (d member
+    hops), then crosses the network (h): d + h. With m the member's mean hops over distinct pairs,
+    the mean over the PG - 1 destinations of a chip is
+        [(P - 1) m  +  (G - 1)((P - 1) m + P h)] / (PG - 1),
+    the diameter the member's plus h. Bisection: the family's closed form from the member's
+    (`ClusterOf.bisection_GBps`); injection: the member's plus the network's port bandwidth.
+    Every figure keeps the member's method (exact, sampled, max-flow) in its own.
     """
-    member, p = fabric.member, fabric.desc.params
-    g, chips_per, total = p.superpods, member.chips, fabric.chips
-    dcn_GBps = p.dcn.chip_GBps
-    base = counts(member.graph)
-    scaled = {k: v * g for k, v in base.items() if isinstance(v, int)}
-    summary = {"name": fabric.name, "family": fabric.desc.family, **base, **scaled,
-               "switches": base["switches"] * g + chips_per,
-               "switches_by_role": {**{r: c * g for r, c in base["switches_by_role"].items()}, "dcn": chips_per},
-               "links": base["links"] * g + total,
-               "links_by_kind": {**{k: c * g for k, c in base["links_by_kind"].items()}, "dcn": total},
-               "lanes_by_kind": {**{k: round(c * g, 6) for k, c in base["lanes_by_kind"].items()},
-                                 "dcn": round(total * p.dcn.ports_per_chip, 6)}}
-    hops = hop_stats(member, seed)
+    g, p, h = cluster.copies, cluster.member_chips, network["route_hops"]
+    hops = member["hops"]
+    mean = None
     if hops["connected"]:
-        m = hops["mean_hops"]
-        hops = {**hops, "diameter_hops": hops["diameter_hops"] + 2,
-                "mean_hops": ((chips_per - 1) * m + (total - chips_per) * (2 + m * (chips_per - 1) / chips_per))
-                / (total - 1),
-                "method": f"{hops['method']} on one SuperPoD, DCN hops in closed form"}
-    summary["hops"] = hops
-    if fabric.desc.bisection_GBps is not None:
-        summary["bisection"] = {"bisection_GBps": fabric.desc.bisection_GBps, "method": "closed-form"}
-    else:
-        pod = bisection(member)
-        split = g // 2 * chips_per * dcn_GBps if g % 2 == 0 else math.inf  # halves of whole SuperPoDs
-        summary["bisection"] = {"bisection_GBps": min(g * pod["bisection_GBps"], split),
-                                "method": f"SuperPoD {pod['method']} x {g}, or split SuperPoDs (upper bound)"}
-    inj = injection_GBps(member)
-    summary["injection_GBps"] = {k: v + dcn_GBps for k, v in inj.items()}
-    return summary
+        mean = ((p - 1) * hops["mean_hops"] + (g - 1) * ((p - 1) * hops["mean_hops"] + p * h)) / (p * g - 1)
+    roles = Counter({r: n * g for r, n in member["switches_by_role"].items()}) + Counter(network["switches_by_role"])
+    links = Counter({k: n * g for k, n in member["links_by_kind"].items()}) + Counter(network["links_by_kind"])
+    lanes = Counter({k: v * g for k, v in member["lanes_by_kind"].items()}) + Counter(network["lanes_by_kind"])
+    port_GBps = cluster.dcn.chip_GBps
+    method = f"closed-form over {g} copies of the SuperPoD"
+    return {
+        "name": fabric.name, "family": fabric.desc.family,
+        "chips": p * g, "spare_chips": member["spare_chips"] * g,
+        "switches": sum(roles.values()), "switches_by_role": dict(sorted(roles.items())),
+        "links": sum(links.values()), "links_by_kind": dict(sorted(links.items())),
+        "lanes_by_kind": {k: round(v, 6) for k, v in sorted(lanes.items())},
+        "chip_cabinets": member["chip_cabinets"] * g,
+        "hops": {**hops, "diameter_hops": None if hops["diameter_hops"] is None else hops["diameter_hops"] + h,
+                 "mean_hops": mean, "method": f"{method} ({hops['method']})"},
+        "bisection": {"bisection_GBps": cluster.bisection_GBps(member["bisection"]["bisection_GBps"]),
+                      "method": f"{method} ({member['bisection']['method']})"},
+        "injection_GBps": {k: v + port_GBps for k, v in member["injection_GBps"].items()},
+    }

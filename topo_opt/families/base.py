@@ -105,7 +105,6 @@ class Fabric:
     desc: FabricDesc
     _graph: nx.Graph | None = None
     make_graph: Callable[[], nx.Graph] | None = None
-    member: "Fabric | None" = None  # a SuperCluster's SuperPoD, of which the fabric is copies
 
     @property
     def graph(self) -> nx.Graph:
@@ -166,6 +165,22 @@ def template_chips(_: dict, template: int | None) -> int:
 
 
 @dataclass(frozen=True)
+class ClusterOf:
+    """A fabric made of `copies` identical member fabrics (SuperPoDs) joined by a data-centre
+    network: `member` is the member's fabric section (an instance `FabricSpec`), `member_chips`
+    its chip count, `dcn` the network's parameters (`port_GBps`, `ports_per_chip`,
+    `switch_radix`, `latency_ns`), `bisection_GBps(member_GBps)` the whole fabric's bisection from
+    one member's. Stages that work per member (placement, provisioning) run on one member and
+    reuse it as the template of every copy."""
+
+    member: Any
+    copies: int
+    member_chips: int
+    dcn: Any
+    bisection_GBps: Callable[[float], float]
+
+
+@dataclass(frozen=True)
 class Family:
     """One fabric family. Every callable is pure.
 
@@ -183,6 +198,8 @@ class Family:
     search: the family's design space for `optimize` (`FamilySpace`).
     links_per_chip(params): graph edges per chip, roughly (switch links included), for the
         up-front graph-size estimate that refuses fabrics too large to build.
+    cluster(params): a `ClusterOf` when the fabric is copies of a member fabric (the instance's
+        cabinets, floor and media then describe one member's hall), else None.
     """
 
     name: str
@@ -204,4 +221,5 @@ class Family:
     parse: Callable[..., Any] | None = None
     # the per-chip graph is built only on request (`Fabric.make_graph`), so its size is checked then
     lazy_graph: bool = False
+    cluster: Callable[[Any], ClusterOf | None] = lambda params: None
     packing: str = "fabric order: chips fill the compute cabinets in chip order"

@@ -23,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family
+from topo_opt.families.base import ClusterOf, DimRecord, Fabric, FabricDesc, Family
 
 DCN_KIND = "dcn"
 
@@ -108,14 +108,17 @@ def describe(member: FabricDesc, p: SuperClusterParams, name: str) -> FabricDesc
     axis = member_axes(member)
     dcn = DimRecord(DCN_KIND, "switch", p.superpods, p.dcn.chip_GBps, p.dcn.latency_ns, (axis,), (DCN_KIND,))
     groups = member.groups + (("superpod", tuple(range(axis))),)
-    bisection = None
-    if member.bisection_GBps is not None:
-        # cut every SuperPoD in half, or (G even) split the SuperPoDs: G P / 2 ports of the DCN
-        split = p.superpods // 2 * member.chips * p.dcn.chip_GBps if p.superpods % 2 == 0 else float("inf")
-        bisection = min(p.superpods * member.bisection_GBps, split)
+    bisection = None if member.bisection_GBps is None else bisection_GBps(p, member.bisection_GBps)
     return FabricDesc("supercluster", name, member.chips * p.superpods, p, dims=member.dims + (dcn,),
                       extras=member.extras, stubs=member.stubs, groups=groups, chip_symmetric=member.chip_symmetric,
                       bisection_GBps=bisection)
+
+
+def bisection_GBps(p: SuperClusterParams, member_GBps: float) -> float:
+    """Cut every SuperPoD in half (G x the SuperPoD's bisection), or, G even, split the SuperPoDs
+    into two halves (G P / 2 chips' DCN ports): the smaller (an odd G has no split of whole SuperPoDs)."""
+    split = p.superpods // 2 * p.superpod_chips * p.dcn.chip_GBps if p.superpods % 2 == 0 else float("inf")
+    return min(p.superpods * member_GBps, split)
 
 
 def member_axes(member: FabricDesc) -> int:
@@ -126,7 +129,7 @@ def member_axes(member: FabricDesc) -> int:
 def build(p: SuperClusterParams, chip_lane_GBps: float | None, name: str) -> Fabric:
     member = member_fabric(p, chip_lane_GBps, name)
     desc = describe(member.desc, p, name)
-    return Fabric(desc, make_graph=lambda: _checked_graph(member, p, name), member=member)
+    return Fabric(desc, make_graph=lambda: _checked_graph(member, p, name))
 
 
 def _checked_graph(member: Fabric, p: SuperClusterParams, name: str) -> nx.Graph:
@@ -184,6 +187,11 @@ FAMILY = Family(
     tp_domain=lambda p: p.member.tp_domain(p.superpod.params),
     parse=parse,
     lazy_graph=True,
+    cluster=lambda p: ClusterOf(p.superpod, p.superpods, p.superpod_chips, p.dcn,
+                                lambda member_GBps: bisection_GBps(p, member_GBps)),
+    # the instance's cabinets hold one SuperPoD, packed as the member family packs
+    chips_per_cabinet=lambda p: p.member.chips_per_cabinet(p.superpod.params),
+    cabinets_per_group=lambda p, compute: p.member.cabinets_per_group(p.superpod.params, compute),
 )
 
 
