@@ -24,6 +24,7 @@ from topo_opt.io import result_schema_errors
 from topo_opt.pipeline import cluster_summary, result_consistency_errors
 from topo_opt.placement.hall import check_dcn_hall, check_superpod_hall, place_halls
 from topo_opt.provisioning.dcn import dcn_medium, dcn_tiers, provision_dcn
+from topo_opt.resilience import availability_from_result
 from topo_opt.solution import SolveOptions
 
 POD1024 = {"family": "ub-mesh", "pods": 1}
@@ -257,6 +258,10 @@ def test_solve_small_supercluster_writes_a_consistent_result_and_report(tmp_path
     bom = result["provisioning"]["bom"]
     assert sc["totals"]["network_cost_usd"] == pytest.approx(4 * bom["network_cost_usd"] + sc["dcn"]["cost_usd"])
     assert result["fabric"]["switches_by_role"]["dcn"] == 32
+    # availability counts the whole SuperCluster's parts: 4 SuperPoDs and the DCN
+    assert availability_from_result(result) == availability_from_result(
+        {**result, "provisioning": {"bom": sc["totals"]}, "supercluster": None})
+    assert sc["totals"]["optical_modules"] == 4 * bom["optical_modules"] + 2 * 4096
     tampered = json.loads(out.read_text())
     tampered["supercluster"]["totals"]["optical_modules"] += 1
     assert any(e.startswith("supercluster.totals.optical_modules") for e in result_consistency_errors(tampered))

@@ -16,6 +16,7 @@ import json
 import math
 import platform
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from importlib import metadata
@@ -262,9 +263,11 @@ TEMPLATE_KEYS = ("network_cost_usd", "network_power_kw", "total_power_kw", "opti
 
 
 def supercluster_totals(copies: int, bom: dict, dcn: DcnPlan) -> dict:
-    """G x the SuperPoD's BOM + the DCN's, in the BOM's own figures (so `compare` reads either):
+    """G x the SuperPoD's BOM + the DCN's, in the BOM's own figures (so `compare` and
+    `availability_from_result` read either):
     network cost and power, cables, optical modules, switches; the whole's power adds G x the
     SuperPoD's non-network power, its cost G x the chips' system cost."""
+    cables = Counter({k: v * copies for k, v in bom["cables_by_medium"].items()}) + Counter(dcn.cables_by_medium)
     switches = {k: v * copies for k, v in bom["switches"].items()}
     switches[dcn.switch.name] = switches.get(dcn.switch.name, 0) + dcn.tiers.boxes
     network_cost = copies * bom["network_cost_usd"] + dcn.cost_usd
@@ -274,6 +277,7 @@ def supercluster_totals(copies: int, bom: dict, dcn: DcnPlan) -> dict:
     return {
         "chips": copies * bom["chips"],
         "cables_total": copies * bom["cables_total"] + dcn.cables,
+        "cables_by_medium": dict(sorted(cables.items())),
         "optical_modules": copies * bom["optical_modules"] + dcn.optical_modules,
         "switches": dict(sorted(switches.items())),
         "high_radix_switches": copies * bom["high_radix_switches"] + (dcn.tiers.boxes if dcn.switch.high_radix else 0),
@@ -448,6 +452,8 @@ def _cluster_errors(result: dict) -> list[str]:
         out.append(f"supercluster.halls.superpod_cells: needs {g} distinct cells besides the DCN hall's")
     if any(r >= halls["rows"] or c >= halls["cols"] for r, c in cells):
         out.append(f"supercluster.halls.superpod_cells: a cell lies outside the {halls['rows']} x {halls['cols']} grid")
+    if sum(totals["cables_by_medium"].values()) != totals["cables_total"]:
+        out.append("supercluster.totals.cables_by_medium: does not add up to cables_total")
     if sum(r["cables"] for r in dcn["runs"]) != dcn["cables_total"]:
         out.append("supercluster.dcn.runs: the runs' cables do not add up to cables_total")
     return out

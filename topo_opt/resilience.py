@@ -603,7 +603,8 @@ def availability_from_result(result: dict, rel: Reliability | None = None) -> di
     """Availability from a result file alone (its BOM and fabric summary; spares spread evenly over
     the chip cabinets), or None when it has no bill of materials. `rel` defaults to `Reliability()`."""
     rel = rel or Reliability()
-    bom = (result.get("provisioning") or {}).get("bom")
+    # a SuperCluster's inventory is its totals (G x the SuperPoD's BOM + the DCN's), as its fabric summary
+    bom = (result.get("supercluster") or {}).get("totals") or (result.get("provisioning") or {}).get("bom")
     fabric = result.get("fabric") or {}
     if not isinstance(bom, dict) or "chips" not in bom:
         return None

@@ -116,11 +116,15 @@ class DcnPlan:
         return [{"medium": m, "length": b, "count": n} for (m, b), n in
                 sorted(counts.items(), key=lambda kv: (kv[0][0], length_bucket_order(kv[0][1])))]
 
-    def to_dict(self) -> dict:
-        t = self.tiers
+    @property
+    def cables_by_medium(self) -> dict[str, int]:
         by_medium: Counter = Counter()
         for r in self.runs:
             by_medium[r.medium] += r.count
+        return dict(sorted(by_medium.items()))
+
+    def to_dict(self) -> dict:
+        t = self.tiers
         return {
             "switch": self.switch.name, "tiers": t.tiers, "planes": t.planes,
             "ports_per_plane": t.ports_per_plane, "planes_per_box": t.planes_per_box,
@@ -131,7 +135,7 @@ class DcnPlan:
                       "cost_usd": r.cost_usd, "power_kw": r.power_kw, "optical_modules": r.optical_modules}
                      for r in self.runs],
             "cables": self.bom_lines(),
-            "cables_by_medium": dict(sorted(by_medium.items())),
+            "cables_by_medium": self.cables_by_medium,
             "cables_total": self.cables, "optical_modules": self.optical_modules,
             "cost_breakdown_usd": {"cables_and_optics": self.cable_cost_usd, "switches": self.switch_cost_usd},
             "power_breakdown_kw": {"cables_and_optics": self.cable_power_kw, "switches": self.switch_power_kw},
