@@ -459,10 +459,15 @@ def graph_size_estimate(fabric: FabricSpec) -> tuple[int, float, float]:
 
 def _check_graph_size(fabric: FabricSpec, ctx: _Ctx) -> None:
     if not fabric.family_def.lazy_graph:
-        check_graph_size(fabric, ctx)
+        _graph_size_ok(fabric, ctx)
 
 
-def check_graph_size(fabric: FabricSpec, ctx: _Ctx) -> None:
+def check_graph_size(fabric: FabricSpec, file: str, field: str = "fabric") -> None:
+    """InstanceError (file, field) when the fabric's per-chip graph would be over MAX_GRAPH_BYTES."""
+    _graph_size_ok(fabric, _Ctx(file, field))
+
+
+def _graph_size_ok(fabric: FabricSpec, ctx: _Ctx) -> None:
     chips, links, size = graph_size_estimate(fabric)
     if size > MAX_GRAPH_BYTES:
         raise ctx.fail(

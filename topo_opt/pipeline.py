@@ -13,7 +13,6 @@ never built: the fabric summary is composed in closed form (`summarize_structure
 """
 
 import json
-import math
 import platform
 import time
 from collections import Counter
@@ -33,7 +32,15 @@ from topo_opt.io import result_schema_errors
 from topo_opt.placement import place, reprice
 from topo_opt.placement.hall import HallPlacement, check_dcn_hall, check_superpod_hall, place_halls
 from topo_opt.provisioning import bought_bundles, provision
-from topo_opt.provisioning.dcn import INNER_RUN, DcnPlan, DcnTiers, dcn_tiers, provision_dcn
+from topo_opt.provisioning.dcn import (
+    INNER_RUN,
+    DcnPlan,
+    DcnTiers,
+    dcn_tiers,
+    network_summary,
+    provision_dcn,
+    whole_ports,
+)
 from topo_opt.solution import SolveOptions, StageReport
 from topo_opt.verify import verify_placement, verify_provisioning
 
@@ -81,22 +88,11 @@ def cluster_summary(instance: Instance, fabric: Fabric, cluster: ClusterOf, seed
     member = member_instance(instance, cluster)
     tiers = dcn_tiers(cluster.copies, cluster.member_chips, cluster.dcn.ports_per_chip, cluster.dcn.switch_radix)
     return summarize_structured(fabric, summarize(build_fabric(member), seed=seed), cluster,
-                                dcn_network(cluster, tiers))
+                                _dcn_summary(cluster, tiers))
 
 
-def dcn_network(cluster: ClusterOf, tiers: DcnTiers) -> dict:
-    """The DCN's switches, links and lanes, and its chip-to-chip hops (2 per tier)."""
-    roles = {"dcn": tiers.leaves} if tiers.tiers == 1 else {"dcn-leaf": tiers.leaves, "dcn-spine": tiers.spines}
-    links = {"dcn": cluster.copies * dcn_cables_per_member(cluster)}
-    if tiers.leaf_spine_cables:
-        links["dcn-leaf-spine"] = tiers.leaf_spine_cables
-    return {"switches_by_role": roles, "links_by_kind": links, "route_hops": 2 * tiers.tiers,
-            "lanes_by_kind": {"dcn": cluster.copies * cluster.member_chips * cluster.dcn.ports_per_chip}}
-
-
-def dcn_cables_per_member(cluster: ClusterOf) -> int:
-    """One cable per chip port: ceil(P x ports_per_chip) per SuperPoD."""
-    return math.ceil(cluster.member_chips * cluster.dcn.ports_per_chip - 1e-9)
+def _dcn_summary(cluster: ClusterOf, tiers: DcnTiers) -> dict:
+    return network_summary(cluster.copies, cluster.member_chips, cluster.dcn.ports_per_chip, tiers)
 
 
 def solve(instance: Instance, instance_sha256: str, options: SolveOptions, progress: Progress = _quiet,
@@ -200,7 +196,8 @@ def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str,
     member_summary = summarize(member_fabric, seed=options.seed)
     fabric_wall = time.perf_counter() - t0
 
-    halls = place_halls(instance.hall, cluster.copies, dcn_cables_per_member(cluster), options)
+    halls = place_halls(instance.hall, cluster.copies, whole_ports(cluster.member_chips, cluster.dcn.ports_per_chip),
+                        options)
     progress(f"halls: {halls.report.status}, {halls.cable_length_m:,.0f} m of DCN cable, DCN hall at "
              f"{halls.dcn_cell} ({halls.report.wall_s:.1f} s)")
     t0 = time.perf_counter()
@@ -216,7 +213,7 @@ def _solve_cluster(instance: Instance, cluster: ClusterOf, instance_sha256: str,
         derive(member, member_fabric), stage_options(options, SUPERPOD_SHARE), progress, provisioner)
     check_superpod_hall(instance.hall, plan["bom"]["total_power_kw"])
 
-    summary = summarize_structured(fabric, member_summary, cluster, dcn_network(cluster, dcn.tiers))
+    summary = summarize_structured(fabric, member_summary, cluster, _dcn_summary(cluster, dcn.tiers))
     scores, scoring_wall = _scores(instance, fabric, progress)
     stages = {
         "fabric": {"stage": "fabric", "status": "DONE", "wall_s": fabric_wall},

@@ -133,8 +133,8 @@ def build(p: SuperClusterParams, chip_lane_GBps: float | None, name: str) -> Fab
 
 
 def _checked_graph(member: Fabric, p: SuperClusterParams, name: str) -> nx.Graph:
-    from topo_opt.instance import FabricSpec, _Ctx, check_graph_size  # instance imports the registry
-    check_graph_size(FabricSpec("supercluster", p), _Ctx(name or "fabric", "fabric"))
+    from topo_opt.instance import FabricSpec, check_graph_size  # instance imports the registry
+    check_graph_size(FabricSpec("supercluster", p), name or "fabric")
     return supercluster_graph(member, p)
 
 

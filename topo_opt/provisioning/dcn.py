@@ -143,9 +143,25 @@ class DcnPlan:
         }
 
 
+def whole_ports(chips: int, ports_per_chip: float) -> int:
+    """ceil(chips x ports_per_chip): ports (and cables) of `chips` chips, a fraction rounding up."""
+    return math.ceil(chips * ports_per_chip - 1e-9)
+
+
+def network_summary(superpods: int, superpod_chips: int, ports_per_chip: float, tiers: DcnTiers) -> dict:
+    """The DCN's switches, links and lanes, and its chip-to-chip hops (2 per tier), as the
+    SuperCluster's fabric summary counts them (`fabric.analysis.summarize_structured`)."""
+    roles = {"dcn": tiers.leaves} if tiers.tiers == 1 else {"dcn-leaf": tiers.leaves, "dcn-spine": tiers.spines}
+    links = {"dcn": superpods * whole_ports(superpod_chips, ports_per_chip)}
+    if tiers.leaf_spine_cables:
+        links["dcn-leaf-spine"] = tiers.leaf_spine_cables
+    return {"switches_by_role": roles, "links_by_kind": links, "route_hops": 2 * tiers.tiers,
+            "lanes_by_kind": {"dcn": superpods * superpod_chips * ports_per_chip}}
+
+
 def dcn_tiers(superpods: int, planes: int, ports_per_chip: float, radix: int) -> DcnTiers:
     """Boxes per the module docstring; InfeasibleError beyond two tiers."""
-    n = math.ceil(superpods * ports_per_chip - 1e-9)
+    n = whole_ports(superpods, ports_per_chip)
     if n <= radix:
         per_box = radix // n
         return DcnTiers(n, planes, 1, per_box, 0, 0, math.ceil(planes / per_box), 0, 0)
@@ -198,7 +214,7 @@ def provision_dcn(superpods: int, superpod_chips: int, dcn: DcnParams, run_lengt
     a run no medium reaches is named by its length."""
     switch = dcn_switch(dcn.port_GBps, dcn.switch_radix, file)
     tiers = dcn_tiers(superpods, superpod_chips, dcn.ports_per_chip, dcn.switch_radix)
-    per_pod = math.ceil(superpod_chips * dcn.ports_per_chip - 1e-9)
+    per_pod = whole_ports(superpod_chips, dcn.ports_per_chip)
     longest_first = sorted(range(len(run_lengths_m)), key=lambda s: (-run_lengths_m[s], s))
     by_pod = {s: cable_run(f"SuperPoD {s} to the DCN hall", media, run_lengths_m[s], per_pod, dcn.port_GBps)
               for s in longest_first}
