@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from topo_opt.cli import main
 from topo_opt.collectives import score_fabric
-from topo_opt.collectives.algorithms import SHIFT_ALGORITHMS
+from topo_opt.collectives.algorithms import ALGORITHMS, SHIFT_ALGORITHMS
 from topo_opt.errors import InstanceError
 from topo_opt.fabric import build_fabric
 from topo_opt.families.clos import ClosParams, clos_fabric, rail_optimized_fabric
@@ -60,20 +60,23 @@ PRODUCT_FABRICS = {
 }
 
 
-def _pairs(fabric, algorithm: str, groups: str | None = None):
+def _pairs(fabric, algorithm: str, groups: str | None = None, model: str = "flow"):
     """(structured, per-chip) record pairs of every collective the algorithm scores structurally;
     where the structured scorer refuses, it is because the algorithm needs per-flow routing or
     does not apply at all (the per-chip scorer refuses it too)."""
     pairs = []
     for collective in COLLECTIVES:
         try:
-            structured = score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, engine="structured")
+            structured = score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, model=model,
+                                      engine="structured")
         except InstanceError as exc:
             if "structured scorer" not in exc.message:
                 with pytest.raises(InstanceError):
-                    score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, engine="per-chip")
+                    score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, model=model,
+                                 engine="per-chip")
             continue
-        per_chip = score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, engine="per-chip")
+        per_chip = score_fabric(fabric, [collective], SIZES, [algorithm], groups=groups, model=model,
+                                engine="per-chip")
         pairs += list(zip(structured, per_chip, strict=True))
     return pairs
 
@@ -112,15 +115,53 @@ def test_structured_equals_per_chip_on_the_atlas_950_superpod():
         assert s["lower_bound_s"] == pytest.approx(c["lower_bound_s"], rel=TOLERANCE)
 
 
-@pytest.mark.parametrize("fabric", [
-    lambda: torus_fabric((4, 4, 8), 50.0, twist=True),
-    lambda: clos_fabric(ClosParams(chips=128, radix=16, oversubscription=3)),
-    lambda: DRAGONFLY.build(DRAGONFLY.params(groups=5, routers_per_group=4, chips_per_router=2,
-                                             global_links_per_router=1), None, "df"),
-], ids=["twisted torus", "oversubscribed clos", "dragonfly"])
-def test_structured_refuses_fabrics_that_are_not_products(fabric):
-    with pytest.raises(InstanceError, match="not a product of dimensions") as exc:
-        score_fabric(fabric(), ["all-reduce"], [2**20], engine="structured")
+NON_PRODUCT_FABRICS = {
+    "twisted torus 4x4x8": (lambda: torus_fabric((4, 4, 8), 50.0, twist=True), "per-flow"),
+    "oversubscribed clos 2 tiers": (lambda: clos_fabric(ClosParams(chips=128, radix=16, oversubscription=3)),
+                                    "switch-level"),
+    "oversubscribed clos 3 tiers": (lambda: clos_fabric(ClosParams(chips=192, radix=8, tiers=3,
+                                                                   oversubscription=3)), "switch-level"),
+    "dragonfly": (lambda: DRAGONFLY.build(DRAGONFLY.params(groups=5, routers_per_group=4, chips_per_router=2,
+                                                           global_links_per_router=1), None, "df"),
+                  "switch-level"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_PRODUCT_FABRICS))
+def test_structured_equals_per_chip_on_fabrics_that_are_not_products(name):
+    """No product of dimensions: the structured network is the family's switch level (chips on
+    switches, flows folded per switch pair) or the torus's translations, as link arrays."""
+    build, engine = NON_PRODUCT_FABRICS[name]
+    fabric = build()
+    compared, engines = 0, set()
+    for model in ("flow", "alpha-beta"):
+        for algorithm in ("auto",) + ALGORITHMS:
+            for s, c in _pairs(fabric, algorithm, model=model):
+                for key in ("time_s", "lower_bound_s"):
+                    where = (model, algorithm, s["collective"], s["size_bytes"], key)
+                    assert s[key] == pytest.approx(c[key], rel=TOLERANCE), where
+                assert s["algorithm"] == c["algorithm"]
+                engines.add(s["engine"])
+                compared += 1
+    assert compared >= 2 * 3 * len(COLLECTIVES) * len(SIZES)
+    assert engine in engines
+
+
+@pytest.mark.parametrize("name", ["oversubscribed clos 3 tiers", "dragonfly", "twisted torus 4x4x8"])
+def test_structured_equals_per_chip_on_groups_of_fabrics_that_are_not_products(name):
+    fabric = NON_PRODUCT_FABRICS[name][0]()
+    pairs = _pairs(fabric, "auto", f"tp=4,dp={fabric.chips // 4}@dp")
+    assert len(pairs) == len(COLLECTIVES) * len(SIZES)
+    for s, c in pairs:
+        assert s["time_s"] == pytest.approx(c["time_s"], rel=TOLERANCE)
+        assert s["lower_bound_s"] == pytest.approx(c["lower_bound_s"], rel=TOLERANCE)
+        assert s["group_chips"] == c["group_chips"] == fabric.chips // 4
+
+
+def test_structured_refuses_an_oversubscribed_rail_optimized_clos():
+    fabric = rail_optimized_fabric(ClosParams(chips=512, radix=32, variant="rail-optimized", oversubscription=2))
+    with pytest.raises(InstanceError, match="not a product of dimensions, nor chips on switches") as exc:
+        score_fabric(fabric, ["all-reduce"], [2**20], engine="structured")
     assert exc.value.field == "engine"
 
 

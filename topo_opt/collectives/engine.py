@@ -8,6 +8,8 @@ all giving the same answer:
 - **symmetric** — aligned groups and translation-invariant steps (`Shift`s) on a product fabric
   (`symmetric` for dimension order, `shortest` for shortest paths), or every chip to every
   other on a torus (`translation`): representative chips, whatever the chip count;
+- **switch-level** — steps of equal flows on a fabric whose chips each hang off one switch and
+  that is no product (`switchlevel`): flows counted per chip and per switch pair, never routed one by one;
 - **per-flow** — everything else: the flows of every group are routed (`routing`) into a sparse
   (links x flows) matrix;
 - **brute-force** — every flow routed on its own with networkx into a dense matrix, timed by
@@ -31,6 +33,7 @@ from topo_opt.collectives.groups import Groups
 from topo_opt.collectives.routing import Network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
 from topo_opt.collectives.shortest import shortest_step
+from topo_opt.collectives.switchlevel import switch_level_step
 from topo_opt.collectives.symmetric import symmetric_step
 from topo_opt.collectives.translation import all_peers_step
 
@@ -88,11 +91,18 @@ class Evaluator:
                 and g.p == self.net.chips
                 and all(isinstance(p, Shift) and p.offset == (STAR,) for p in step.parts))
 
+    def _switch_level(self, step: Step) -> bool:
+        """Equal flows on a switch-level network (the flow model's makespan is then its busiest link's)."""
+        if self.brute_force or not self.net.switch_level:
+            return False
+        sizes = np.concatenate([np.atleast_1d(np.asarray(p.size_bytes, dtype=float)) for p in step.parts])
+        return bool(np.ptp(sizes) <= 1e-9 * sizes.max())
+
     def _prefetch(self, schedule: Schedule) -> None:
         """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
         if self.brute_force:
             return
-        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s))
+        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s) or self._switch_level(s))
                    and step_key(s, step_scale(s)) not in self._cache]
         if not pending:
             return
@@ -125,6 +135,12 @@ class Evaluator:
                 alpha, transfer, busy = symmetric_step(net, self.groups.axes, parts, self.model)
             links = np.array(list(busy), dtype=np.int64)
             return alpha, transfer, links, np.array(list(busy.values())), "symmetric"
+        if self._switch_level(step):
+            star = [p for p in parts if isinstance(p, Shift) and set(p.offset) == {STAR}]
+            rest = [p for p in parts if not (isinstance(p, Shift) and set(p.offset) == {STAR})]
+            src, dst = (self._flows(rest)[:2] if rest else (np.zeros(0, dtype=np.int64),) * 2)
+            return (*switch_level_step(net, self.groups.chips, len(star), src, dst, step_scale(Step(tuple(parts))),
+                                       self.model), "switch-level")
         src, dst, size, via = self._flows(parts)
         cap = net.links.capacity_GBps * 1e9
         if self.brute_force:

@@ -91,6 +91,8 @@ def _shape(net: Network, shape: tuple[int, ...], dims, extras) -> GroupShape:
 
 def _by_attribute(net: Network, spec: str) -> Groups:
     attr = _NAMED_ATTR.get(spec)
+    if net.graph is None:  # a structured network: boards and cabinets are the per-chip graph's attributes
+        attr = None
     values = np.array([net.graph.nodes[c].get(attr, -1) if attr else -1 for c in range(net.chips)])
     if (values < 0).any():
         raise GroupError(f"this {net.desc.family} fabric defines no {spec}s; "

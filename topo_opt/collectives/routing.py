@@ -105,15 +105,20 @@ class Network:
     view: ProductView | None = None
     translations: Translations | None = None
     types: dict | None = None  # structured: (dimension, link type) -> its one representative link
-    _subnets: dict = field(default_factory=dict)
+    switch_level: bool = False  # chips each hang off one switch: equal-flow steps fold onto switches
+    _cache: dict = field(default_factory=dict)
     _single: SingleSource | None = None
     _symmetry: Symmetry | None = None
     _symmetry_known: bool = False
 
+    def cached(self, name: object, make):
+        """make(self), computed once per network (state a scoring engine keeps between steps)."""
+        if name not in self._cache:
+            self._cache[name] = make(self)
+        return self._cache[name]
+
     def subnet(self, kinds: tuple[str, ...] = ()) -> SubNet:
-        if kinds not in self._subnets:
-            self._subnets[kinds] = subnet(self.links, kinds)
-        return self._subnets[kinds]
+        return self.cached(("subnet", kinds), lambda net: subnet(net.links, kinds))
 
     @property
     def chips(self) -> int:
@@ -121,6 +126,7 @@ class Network:
 
     @property
     def structured(self) -> bool:
+        """A product fabric's structured network (one link per type): Shift steps only, bounds in closed form."""
         return self.types is not None
 
     def type_link(self, dim: Dim, key: object, origin: int = 0) -> int:

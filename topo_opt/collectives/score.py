@@ -117,12 +117,14 @@ def _network(fabric: Fabric, engine: str, routing: str):
     where = fabric.name or "fabric"
     if chosen_engine(fabric, engine) == "per-chip":
         return network(fabric)
-    if routing != "structured":
-        raise InstanceError(where, "routing", f"the structured scorer routes by dimension order only, not {routing}")
     try:
-        return structured_network(fabric)
+        net = structured_network(fabric)
     except ValueError as exc:
         raise InstanceError(where, "engine", str(exc)) from None
+    if routing != "structured" and net.structured:  # a non-product fabric routes by shortest paths anyway
+        raise InstanceError(where, "routing", f"the structured scorer routes a product fabric by dimension order "
+                                              f"only, not {routing}")
+    return net
 
 
 def _check(where: str, field: str, names: Sequence[str], allowed: tuple[str, ...]) -> None:

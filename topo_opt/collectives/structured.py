@@ -10,6 +10,15 @@ form (`injection_GBps`, `cut_GBps`). Steps that need per-flow routing (explicit 
 trees, pipelined chains, scatters) are refused, so `auto` picks among the symmetric algorithms.
 
 Memory is that of the group tables (one int per chip), so 1,000,000 chips take megabytes.
+
+Fabrics that are no product have a structured network too, generated from their description's
+arithmetic as arrays of links (no graph, no object per chip or link, about 60 bytes per link):
+
+- chips that each hang off one switch (an oversubscribed Clos, a dragonfly: the family's
+  `switch_level`): steps of equal flows are timed with the chips folded onto their switches,
+  flows counted per switch pair (`switchlevel`), so an all-to-all never lists its flows;
+- a twisted torus, a Cayley graph of its translations (`translation`): its links are c -> c + e_d
+  in the twisted group, and every route is one from chip 0, moved.
 """
 
 import math
@@ -18,16 +27,58 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from topo_opt.collectives.routing import Network
-from topo_opt.collectives.topology import Dim, LinkTable, ProductView
-from topo_opt.families.base import Fabric, FabricDesc
+from topo_opt.collectives.topology import Dim, LinkTable, ProductView, edge_table
+from topo_opt.collectives.translation import translations_of
+from topo_opt.families import FAMILIES
+from topo_opt.families.base import Fabric, FabricDesc, SwitchLevel, dim_kind
 
 
 def structured_network(fabric: Fabric) -> Network:
-    """The structured network of a product fabric (ValueError when it is not one)."""
+    """The structured network of a fabric: by link type for a product, else its switch level or
+    its translations (ValueError when it has none of them)."""
     desc = fabric.desc
-    if not desc.dims:
-        raise ValueError(f"the {desc.family} fabric is not a product of dimensions: "
-                         "only the per-chip scorer applies")
+    if desc.dims:
+        return _product_network(desc)
+    level = FAMILIES[desc.family].switch_level(desc.params)
+    if level is not None:
+        return _switch_level_network(desc, level)
+    if desc.translations:
+        return _torus_network(desc)
+    raise ValueError(f"the {desc.family} fabric is not a product of dimensions, nor chips on switches, nor a "
+                     "torus: only the per-chip scorer applies")
+
+
+def _switch_level_network(desc: FabricDesc, level: SwitchLevel) -> Network:
+    """Terminal links in chip order, then the switch bundles: the per-chip graph's links, in its order."""
+    chips = level.chips
+    uv = np.concatenate([np.stack([np.arange(chips), chips + level.attach], axis=1), chips + level.edges])
+    ones = np.ones(chips)
+    table = edge_table(uv, np.concatenate([ones * level.terminal_GBps, level.bandwidth_GBps]),
+                       np.concatenate([ones * level.terminal_latency_ns, level.latency_ns]),
+                       np.concatenate([ones, level.lanes]),
+                       np.concatenate([np.full(chips, level.terminal_kind, dtype=object), level.kind]),
+                       chips + level.switches, chips)
+    return Network(None, desc, table, switch_level=True)
+
+
+def _torus_network(desc: FabricDesc) -> Network:
+    """Links c -> c + e_d of the (twisted) translation group, one edge per chip and dimension (one
+    per pair along a dimension of 2)."""
+    p = desc.params
+    tr = translations_of(np.array(p.shape), desc.twisted)
+    chips = np.arange(desc.chips, dtype=np.int64)
+    uv, kinds = [], []
+    for d, k in enumerate(p.shape):
+        tail = chips[tr.coords(chips)[:, d] == 0] if k == 2 else chips
+        uv.append(np.stack([tail, tr.add(tail, np.full(len(tail), int(tr.strides[d])))], axis=1))
+        kinds.append(np.full(len(tail), dim_kind("ring", d), dtype=object))
+    uv = np.concatenate(uv)
+    table = edge_table(uv, np.full(len(uv), float(p.bandwidth_GBps)), np.full(len(uv), float(p.latency_ns)),
+                       np.ones(len(uv)), np.concatenate(kinds), desc.chips, desc.chips)
+    return Network(None, desc, table, translations=tr)
+
+
+def _product_network(desc: FabricDesc) -> Network:
     sizes = axis_sizes(desc)
     dims = tuple(_dim(d, sizes) for d in desc.dims)
     extras = tuple(_dim(d, sizes, virtual=True) for d in desc.extras)

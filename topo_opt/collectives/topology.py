@@ -54,24 +54,30 @@ def link_table(graph: nx.Graph, chips: int) -> LinkTable:
     cached = _TABLES.get(graph)
     if cached is not None:
         return cached
-    m = graph.number_of_edges()
     uv = np.array([(u, v) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
     data = list(graph.edges(data=True))
-    bw = np.array([d["bandwidth_GBps"] for _, _, d in data], dtype=float)
-    lat = np.array([d.get("latency_ns", 0.0) for _, _, d in data], dtype=float)
-    lanes = np.array([d.get("lanes", 1) for _, _, d in data], dtype=float)
-    kind = np.array([str(d.get("kind", "")) for _, _, d in data], dtype=object)
+    table = edge_table(uv, np.array([d["bandwidth_GBps"] for _, _, d in data], dtype=float),
+                       np.array([d.get("latency_ns", 0.0) for _, _, d in data], dtype=float),
+                       np.array([d.get("lanes", 1) for _, _, d in data], dtype=float),
+                       np.array([str(d.get("kind", "")) for _, _, d in data], dtype=object),
+                       graph.number_of_nodes(), chips)
+    _TABLES[graph] = table
+    return table
+
+
+def edge_table(uv: np.ndarray, bandwidth_GBps: np.ndarray, latency_ns: np.ndarray, lanes: np.ndarray,
+               kind: np.ndarray, nodes: int, chips: int) -> LinkTable:
+    """The directed links of undirected edges uv (edge i -> links 2i, 2i+1), from arrays: a graph's,
+    or a structured network's generated without one."""
+    m = len(uv)
     tail = np.empty(2 * m, dtype=np.int64)
     head = np.empty(2 * m, dtype=np.int64)
     tail[0::2], head[0::2] = uv[:, 0], uv[:, 1]
     tail[1::2], head[1::2] = uv[:, 1], uv[:, 0]
-    n = graph.number_of_nodes()
-    index = csr_matrix((np.arange(1, 2 * m + 1, dtype=np.int64), (tail, head)), shape=(n, n))
+    index = csr_matrix((np.arange(1, 2 * m + 1, dtype=np.int64), (tail, head)), shape=(nodes, nodes))
     index.sort_indices()
-    table = LinkTable(tail, head, np.repeat(bw, 2), np.repeat(lat, 2), np.repeat(lanes, 2),
-                      np.repeat(kind, 2), index, n, int(chips))
-    _TABLES[graph] = table
-    return table
+    return LinkTable(tail, head, np.repeat(bandwidth_GBps, 2), np.repeat(latency_ns, 2), np.repeat(lanes, 2),
+                     np.repeat(kind, 2), index, nodes, int(chips))
 
 
 _TABLES: "weakref.WeakKeyDictionary[nx.Graph, LinkTable]" = weakref.WeakKeyDictionary()

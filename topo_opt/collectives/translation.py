@@ -58,17 +58,23 @@ def torus_translations(graph, desc, links: LinkTable) -> Translations | None:
         return None
     chips = links.chips
     coords = np.array([graph.nodes[c]["coords"] for c in range(chips)], dtype=np.int64)
-    sizes = coords.max(axis=0) + 1
-    longest = sizes == sizes.max()
-    twisted = np.array([desc.twisted and 2 < k < sizes.max() for k in sizes])
-    tr = Translations(sizes, np.cumprod(np.concatenate([[1], sizes[:-1]])).astype(np.int64), twisted, longest)
-    for d in range(len(sizes)):  # every generator must map links onto links
+    tr = translations_of(coords.max(axis=0) + 1, desc.twisted)
+    for d in range(len(tr.sizes)):  # every generator must map links onto links
         step = np.full(len(links.tail), int(tr.strides[d]))
         try:
             links.ids(tr.add(links.tail, step), tr.add(links.head, step))
         except ValueError:
             return None
     return tr
+
+
+def translations_of(sizes: np.ndarray, twist: bool) -> Translations:
+    """The translations of a torus of `sizes`, twisted (TPU v4) in every dimension shorter than the
+    longest but of more than 2 chips when `twist`."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    longest = sizes == sizes.max()
+    twisted = np.array([twist and 2 < k < sizes.max() for k in sizes])
+    return Translations(sizes, np.cumprod(np.concatenate([[1], sizes[:-1]])).astype(np.int64), twisted, longest)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 SHAPE_KIND = {"ring": "ring", "full-mesh": "mesh", "switch": "switch"}
 
@@ -90,6 +91,34 @@ class FabricDesc:
 
     def named_group(self, name: str) -> tuple[int, ...] | None:
         return dict(self.groups).get(name)
+
+
+@dataclass(frozen=True, eq=False)
+class SwitchLevel:
+    """A fabric whose every chip has one link, to one switch (a Clos leaf, a dragonfly router), seen
+    from its switches: what the per-chip graph is built from, and what the structured scorer routes
+    on with the chips folded onto their switches (`collectives.switchlevel`).
+
+    Switch i is node chips + i; `roles` name the switches in that order ((role, count), ...);
+    `edges` are undirected switch-to-switch bundles (switch indices) with their total bandwidth,
+    latency, lanes and kind; chip c links to switch `attach[c]` by one `terminal_kind` link.
+    """
+
+    chips: int
+    roles: tuple[tuple[str, int], ...]
+    attach: np.ndarray
+    terminal_kind: str
+    terminal_GBps: float
+    terminal_latency_ns: float
+    edges: np.ndarray  # (m, 2) switch indices
+    bandwidth_GBps: np.ndarray
+    latency_ns: np.ndarray
+    lanes: np.ndarray
+    kind: np.ndarray
+
+    @property
+    def switches(self) -> int:
+        return sum(count for _, count in self.roles)
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,6 +229,8 @@ class Family:
         up-front graph-size estimate that refuses fabrics too large to build.
     cluster(params): a `ClusterOf` when the fabric is copies of a member fabric (the instance's
         cabinets, floor and media then describe one member's hall), else None.
+    switch_level(params): the `SwitchLevel` of a fabric that is not a product but whose chips each
+        hang off one switch (the structured scorer's view of it), else None.
     """
 
     name: str
@@ -222,4 +253,5 @@ class Family:
     # the per-chip graph is built only on request (`Fabric.make_graph`), so its size is checked then
     lazy_graph: bool = False
     cluster: Callable[[Any], ClusterOf | None] = lambda params: None
+    switch_level: Callable[[Any], SwitchLevel | None] = lambda params: None
     packing: str = "fabric order: chips fill the compute cabinets in chip order"

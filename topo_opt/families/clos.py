@@ -8,8 +8,18 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from topo_opt.families.base import DimRecord, Fabric, FabricDesc, Family, FamilySpace, choice, template_chips, zero_ok
-from topo_opt.families.common import add_switches
+from topo_opt.families.base import (
+    DimRecord,
+    Fabric,
+    FabricDesc,
+    Family,
+    FamilySpace,
+    SwitchLevel,
+    choice,
+    template_chips,
+    zero_ok,
+)
+from topo_opt.families.common import add_switches, switch_level_graph
 from topo_opt.netspec import (
     PATTERNS,
     Level,
@@ -89,35 +99,46 @@ def check(p: ClosParams, ctx: Any) -> None:
 
 
 def clos_fabric(p: ClosParams, name: str = "") -> Fabric:
-    """Fat-tree with `tiers` = 2 (leaf-spine) or 3 (leaf-aggregation-core in pods).
+    """Fat-tree with `tiers` = 2 (leaf-spine) or 3 (leaf-aggregation-core in pods): the graph of
+    its `switch_level`."""
+    coords = np.arange(p.chips, dtype=np.int64)[:, None]
+    return Fabric(_desc(p, name), switch_level_graph(switch_level(p), coords))
+
+
+def switch_level(p: ClosParams) -> SwitchLevel | None:
+    """A fat-tree's switches and bundles (None for the rail-optimized variant, whose chips have two links).
 
     Two tiers: leaves L = ceil(N / down), spines S = ceil(L x up / radix), each leaf's up ports
     spread round-robin over the spines (bundled into one edge per leaf-spine pair, ``lanes``
     ports). Three tiers: pods of radix/2 leaves and `up` aggregation switches (each leaf one port
     to each), aggregation up ports radix - radix/2 to core switches, core j taking port j of
-    every pod's aggregation layer. Non-blocking (oversubscription 1) bisection = N/2 x port_GBps.
+    every pod's aggregation layer. Chip c -> leaf c // down. Non-blocking (oversubscription 1)
+    bisection = N/2 x port_GBps.
     """
+    if p.variant == "rail-optimized":
+        return None
     down, up = p.leaf_ports()
-    graph = nx.Graph()
-    graph.add_nodes_from(range(p.chips), kind="chip", cabinet=-1, board=-1)
-    for c in range(p.chips):
-        graph.nodes[c]["coords"] = (c,)
-    leaves = add_switches(graph, p.leaves(), "leaf")
-    _link_each(graph, ((c, leaves[c // down]) for c in range(p.chips)), p, "chip-leaf")
+    n_leaves = p.leaves()
+    leaves = list(range(n_leaves))
     if p.tiers == 2:
-        spines = add_switches(graph, max(1, math.ceil(len(leaves) * up / p.radix)), "spine")
-        _bundle(graph, _round_robin(leaves, up, spines), p, "leaf-spine")
-        return Fabric(_desc(p, name), graph)
-    leaves_per_pod = p.radix // 2
-    pods = p.pods()
-    aggs = add_switches(graph, pods * up, "agg")
-    pairs = [(leaf, aggs[(i // leaves_per_pod) * up + a]) for i, leaf in enumerate(leaves) for a in range(up)]
-    _bundle(graph, Counter(pairs), p, "leaf-agg")
-    agg_up = p.radix - leaves_per_pod
-    cores = add_switches(graph, up * agg_up, "core")
-    pairs = [(agg, cores[(i % up) * agg_up + q]) for i, agg in enumerate(aggs) for q in range(agg_up)]
-    _bundle(graph, Counter(pairs), p, "agg-core")
-    return Fabric(_desc(p, name), graph)
+        spines = list(range(n_leaves, n_leaves + max(1, math.ceil(n_leaves * up / p.radix))))
+        roles = (("leaf", n_leaves), ("spine", len(spines)))
+        bundles = [(_round_robin(leaves, up, spines), "leaf-spine")]
+    else:
+        leaves_per_pod = p.radix // 2
+        aggs = list(range(n_leaves, n_leaves + p.pods() * up))
+        agg_up = p.radix - leaves_per_pod
+        cores = list(range(aggs[-1] + 1, aggs[-1] + 1 + up * agg_up))
+        roles = (("leaf", n_leaves), ("agg", len(aggs)), ("core", len(cores)))
+        bundles = [(Counter((leaf, aggs[(i // leaves_per_pod) * up + a]) for i, leaf in enumerate(leaves)
+                            for a in range(up)), "leaf-agg"),
+                   (Counter((agg, cores[(i % up) * agg_up + q]) for i, agg in enumerate(aggs)
+                            for q in range(agg_up)), "agg-core")]
+    pairs = [(uv, lanes, kind) for counter, kind in bundles for uv, lanes in sorted(counter.items())]
+    lanes = np.array([n for _, n, _ in pairs], dtype=np.int64)
+    return SwitchLevel(p.chips, roles, np.arange(p.chips) // down, "chip-leaf", p.port_GBps, p.latency_ns,
+                       np.array([uv for uv, _, _ in pairs], dtype=np.int64).reshape(-1, 2), lanes * p.port_GBps,
+                       np.full(len(pairs), p.latency_ns), lanes, np.array([k for *_, k in pairs], dtype=object))
 
 
 def rail_optimized_fabric(p: ClosParams, name: str = "") -> Fabric:
@@ -282,6 +303,7 @@ FAMILY = Family(
     # a rail-optimized server's rail ports are NICs on its host, not the chip's lanes
     offchip_kinds=lambda p: ("chip-leaf",) if p.variant == "rail-optimized" else (),
     links_per_chip=lambda p: p.tiers,
+    switch_level=switch_level,
     tp_domain=lambda p: p.server_chips if p.variant == "rail-optimized" else p.leaf_ports()[0],
     search=SEARCH,
 )

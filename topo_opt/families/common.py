@@ -59,3 +59,22 @@ def add_switches(graph: nx.Graph, count: int, role: str, **attrs: object) -> lis
     ids = list(range(start, start + count))
     graph.add_nodes_from(ids, kind="switch", role=role, cabinet=-1, board=-1, **attrs)
     return ids
+
+
+def switch_level_graph(level, coords: np.ndarray) -> nx.Graph:
+    """The per-chip graph of a `SwitchLevel`: chips (with `coords`), then its switches by role, the
+    chips' terminal links in chip order, then the switch bundles in the level's order."""
+    graph = nx.Graph()
+    graph.add_nodes_from((c, {"kind": "chip", "cabinet": -1, "board": -1, "coords": tuple(int(x) for x in row)})
+                         for c, row in enumerate(coords))
+    for role, count in level.roles:
+        add_switches(graph, count, role)
+    chips = level.chips
+    graph.add_edges_from(((c, chips + int(s)) for c, s in enumerate(level.attach)),
+                         bandwidth_GBps=level.terminal_GBps, latency_ns=level.terminal_latency_ns, lanes=1,
+                         kind=level.terminal_kind)
+    for (u, v), bw, lat, lanes, kind in zip(level.edges, level.bandwidth_GBps, level.latency_ns, level.lanes,
+                                            level.kind, strict=True):
+        graph.add_edge(chips + int(u), chips + int(v), bandwidth_GBps=float(bw), latency_ns=float(lat),
+                       lanes=int(lanes), kind=str(kind))
+    return graph

@@ -8,8 +8,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from topo_opt.families.base import Fabric, FabricDesc, Family, FamilySpace, template_chips, whole, zero_ok
-from topo_opt.families.common import add_switches
+from topo_opt.families.base import (
+    Fabric,
+    FabricDesc,
+    Family,
+    FamilySpace,
+    SwitchLevel,
+    template_chips,
+    whole,
+    zero_ok,
+)
+from topo_opt.families.common import switch_level_graph
 from topo_opt.netspec import (
     PATTERNS,
     Level,
@@ -50,44 +59,41 @@ def check(p: DragonflyParams, ctx: Any) -> None:
 
 
 def dragonfly_fabric(p: DragonflyParams, name: str = "") -> Fabric:
+    """The graph of the dragonfly's `switch_level`; chip coords = (router slot, router in group, group)."""
+    a, cpr = p.routers_per_group, p.chips_per_router
+    c = np.arange(p.groups * a * cpr, dtype=np.int64)
+    coords = np.stack([c % cpr, (c // cpr) % a, c // (cpr * a)], axis=1)
+    return Fabric(FabricDesc("dragonfly", name, len(c), p), switch_level_graph(switch_level(p), coords))
+
+
+def switch_level(p: DragonflyParams) -> SwitchLevel:
     """g groups of a routers, p chips per router, h global links per router.
 
     Chips c -> router c // chips_per_router. Routers of a group form a full mesh (``local``).
     Global links: every pair of groups gets floor(a h / (g-1)) links; group pairs are taken in
     order and each takes the next free global port of both groups (port k belongs to router
-    k // h), so global ports are spread evenly over routers. Chip coords = (router slot, router
-    in group, group).
+    k // h), so global ports are spread evenly over routers; links between the same two routers
+    are one bundle of that many lanes.
     """
-    a, g, cpr = p.routers_per_group, p.groups, p.chips_per_router
-    chips = g * a * cpr
-    graph = nx.Graph()
-    graph.add_nodes_from(
-        (c, {"kind": "chip", "cabinet": -1, "board": -1,
-             "coords": (c % cpr, (c // cpr) % a, c // (cpr * a))}) for c in range(chips))
-    routers = add_switches(graph, g * a, "router")
-    graph.add_edges_from(((c, routers[c // cpr]) for c in range(chips)), bandwidth_GBps=p.bandwidth_GBps,
-                         latency_ns=p.latency_ns, lanes=1, kind="terminal")
-    for grp in range(g):
-        members = routers[grp * a:(grp + 1) * a]
-        graph.add_edges_from(((members[i], members[j]) for i in range(a) for j in range(i + 1, a)),
-                             bandwidth_GBps=p.bandwidth_GBps, latency_ns=p.latency_ns, lanes=1, kind="local")
-    per_pair = (a * p.global_links_per_router) // (g - 1) if g > 1 else 0
+    a, g, cpr, h = p.routers_per_group, p.groups, p.chips_per_router, p.global_links_per_router
+    local = [((grp * a + i, grp * a + j), 1) for grp in range(g) for i in range(a) for j in range(i + 1, a)]
+    per_pair = (a * h) // (g - 1) if g > 1 else 0
     next_port = [0] * g
+    glob: Counter = Counter()
     for g1 in range(g):
         for g2 in range(g1 + 1, g):
             for _ in range(per_pair):
-                r1 = routers[g1 * a + next_port[g1] // p.global_links_per_router]
-                r2 = routers[g2 * a + next_port[g2] // p.global_links_per_router]
+                glob[(g1 * a + next_port[g1] // h, g2 * a + next_port[g2] // h)] += 1
                 next_port[g1] += 1
                 next_port[g2] += 1
-                if graph.has_edge(r1, r2):
-                    edge = graph.edges[r1, r2]
-                    edge["lanes"] += 1
-                    edge["bandwidth_GBps"] += p.global_bandwidth_GBps
-                else:
-                    graph.add_edge(r1, r2, bandwidth_GBps=p.global_bandwidth_GBps,
-                                   latency_ns=p.global_latency_ns, lanes=1, kind="global")
-    return Fabric(FabricDesc("dragonfly", name, chips, p), graph)
+    pairs = local + list(glob.items())
+    lanes = np.array([n for _, n in pairs], dtype=np.int64)
+    is_global = np.arange(len(pairs)) >= len(local)
+    return SwitchLevel(g * a * cpr, (("router", g * a),), np.arange(g * a * cpr) // cpr, "terminal",
+                       p.bandwidth_GBps, p.latency_ns, np.array([uv for uv, _ in pairs], dtype=np.int64).reshape(-1, 2),
+                       np.where(is_global, lanes * p.global_bandwidth_GBps, p.bandwidth_GBps),
+                       np.where(is_global, p.global_latency_ns, p.latency_ns), lanes,
+                       np.where(is_global, "global", "local").astype(object))
 
 
 def network_spec(instance: Any, graph: nx.Graph, node_cab: np.ndarray, cabinets: tuple) -> NetworkSpec:
@@ -165,4 +171,5 @@ FAMILY = Family(
     links_per_chip=lambda p: 1 + p.routers_per_group / (2 * p.chips_per_router) + p.global_links_per_router,
     tp_domain=lambda p: p.chips_per_router,
     search=SEARCH,
+    switch_level=switch_level,
 )
