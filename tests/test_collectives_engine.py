@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from topo_opt.collectives import COLLECTIVES, score_fabric, shortest
+from topo_opt.collectives import COLLECTIVES, routing, score_fabric, shortest
 from topo_opt.collectives.algorithms import ALGORITHMS, NotApplicable, build_schedule
 from topo_opt.collectives.brute import route_dense
 from topo_opt.collectives.engine import Evaluator, chip_flows
 from topo_opt.collectives.groups import Groups, make_groups
-from topo_opt.collectives.routing import network
+from topo_opt.collectives.paths import demand_loads, node_pairs
+from topo_opt.collectives.routing import network, route_pairs
 from topo_opt.collectives.schedule import GroupShape
 from topo_opt.families.clos import clos_fabric, rail_optimized_fabric
 from topo_opt.families.dims import dims_fabric
@@ -136,6 +137,8 @@ def test_routings_agree_without_dimension_order(name: str) -> None:
     ("torus", "x=4,y=4@x", "structured"), ("torus", "x=4,y=4@y", "structured"),
     ("torus", "a=2,b=8@b", "structured"), ("torus", "a=8,b=2@a", "structured"),
     ("torus", "a=8,b=2@a", "shortest"), ("ubmesh-pods", "rack", "shortest"), ("ubmesh-pods", "pod", "shortest"),
+    # groups across a fat-tree's leaves, which are no dimension of it: timed on its switches
+    ("clos-3-tier", "a=2,b=4,c=2@b", "structured"), ("clos-fat-tree", "a=4,b=4@a", "structured"),
 ])
 def test_concurrent_groups_match_brute_force(name: str, spec: str, routing: str) -> None:
     net = network(FABRICS[name])
@@ -209,3 +212,46 @@ def test_layout_against_the_torus_is_congested() -> None:
                        for g in ("a=32,b=2@a", "u=2,v=32@v"))
     assert against["time_s"] > 1.8 * follow["time_s"]
     assert against["bottleneck_utilization"] > 0.95
+
+
+@pytest.mark.parametrize("name", ["clos-3-tier", "clos-oversubscribed", "dragonfly"])
+def test_demand_loads_equal_routing_every_switch_pair(name: str) -> None:
+    """Brandes' accumulation per sending switch gives every link the load of routing each switch
+    pair on its own (`node_pairs`) and weighting it by the pair's flows; and the same longest path."""
+    net = network(FABRICS[name])
+    sub = net.subnet()
+    core, ends = sub.core, np.unique(sub.attach[sub.attach >= 0])
+    local = core.local(ends)
+    rng = np.random.default_rng(3)
+    a, b = np.meshgrid(local, local, indexing="ij")
+    off = a != b
+    a, b = a[off], b[off]
+    count = rng.integers(0, 4, a.size).astype(float)
+    a, b, count = a[count > 0], b[count > 0], count[count > 0]
+    flow, link, frac, path_ns = node_pairs(core, a, b, net.links)
+    want = np.bincount(link, weights=frac * count[flow], minlength=len(net.links.tail))
+    sources, row = np.unique(a, return_inverse=True)
+    demand = np.zeros((len(sources), core.adj.shape[0]))
+    np.add.at(demand, (row, b), count)
+    load, latency_ns = demand_loads(core, sources, demand, net.links)
+    assert load == pytest.approx(want, rel=1e-12, abs=1e-12)
+    assert latency_ns == pytest.approx(path_ns.max(), rel=1e-12)
+    assert want.max() > 1  # the demands share links: the test weighs, not only routes
+
+
+def test_switch_pairs_whose_paths_are_too_many_are_refused(monkeypatch) -> None:
+    """On a fat-tree a chip pair across pods spreads over every spine: past MAX_ROUTE_ENTRIES
+    entries the step is refused (NotApplicable, so `auto` moves on) instead of filling memory."""
+    net = network(FABRICS["clos-3-tier"])
+    monkeypatch.setattr(routing, "MAX_ROUTE_ENTRIES", 50)
+    with pytest.raises(NotApplicable, match="equal-cost paths, more than 50"):
+        route_pairs(net.subnet(), np.arange(8), np.arange(8)[::-1] + 8, net.links)
+
+
+def test_a_non_blocking_fat_tree_times_groups_across_leaves_on_its_switches() -> None:
+    """The fat-tree's per-chip network folds equal-flow steps onto switch pairs; a UB-Mesh does not
+    (its chips have links of several kinds)."""
+    assert network(FABRICS["clos-3-tier"]).switch_level and network(FABRICS["clos-oversubscribed"]).switch_level
+    assert not network(FABRICS["ubmesh-pods"]).switch_level and not network(FABRICS["clos-rail"]).switch_level
+    (rec,) = score_fabric(FABRICS["clos-3-tier"], ["all-to-all"], [SIZE], ["direct"], groups="a=2,b=4,c=2@b")
+    assert rec["engine"] == "switch-level"

@@ -30,7 +30,7 @@ from topo_opt.collectives import brute
 from topo_opt.collectives.algorithms import NotApplicable
 from topo_opt.collectives.fluid import transfer_time
 from topo_opt.collectives.groups import Groups
-from topo_opt.collectives.routing import Network
+from topo_opt.collectives.routing import MAX_ROUTE_ENTRIES, Network
 from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
 from topo_opt.collectives.shortest import shortest_step
 from topo_opt.collectives.switchlevel import switch_level_step
@@ -38,7 +38,6 @@ from topo_opt.collectives.symmetric import symmetric_step
 from topo_opt.collectives.translation import all_peers_step
 
 MAX_FLOWS = 4_000_000  # chip flows a schedule may route one by one before it is refused
-MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries a batch of new flows may need
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,53 @@ def _sweep(sub: Graphlet, links: LinkTable, start: np.ndarray, steps: np.ndarray
         np.maximum.at(lat_next, where.ravel(), lat[owner] + links.latency_ns[link])
         f, node, lat = keys // n, keys % n, lat_next
     return parts, tuple(np.concatenate([e[i] for e in ends]) for i in range(3))
+
+
+def demand_loads(sub: Graphlet, sources: np.ndarray, demand: np.ndarray, links: LinkTable):
+    """Summed fractions on every link of demand[i, t] flows from local node sources[i] to local
+    node t, each flow split over its shortest paths as in `node_pairs`, and the longest path
+    latency (ns) of any (source, target) with demand. No pair is listed: per source, Brandes'
+    dependency accumulation over its shortest-path DAG,
+
+        D(v) = demand(v) / sigma(v) + sum over DAG links (v -> w) of lanes(v, w) D(w),
+        load(u -> v) = sigma(u) lanes(u, v) D(v)   when d(v) = d(u) + 1,
+
+    with d and sigma distances and path counts from the source, so a step costs a few passes
+    over the links per source instead of one entry per link of every pair's paths (thousands
+    per pair of leaves on a 3-tier fat-tree). Returns (loads over every link id, latency_ns)."""
+    load = np.zeros(len(links.tail))
+    latency = 0.0
+    coo = sub.adj.tocoo()
+    order = np.lexsort((coo.row, coo.col))  # links grouped by head, for the latency maximum
+    tail, head, link = coo.row[order], coo.col[order], coo.data[order] - 1
+    heads, first = np.unique(head, return_index=True)
+    n = sub.adj.shape[0]
+    batch = max(1, _TABLE_ENTRIES // (4 * max(n, len(link))))  # a few (sources x links) arrays at once
+    for start in range(0, len(sources), batch):
+        src, want = sources[start:start + batch], demand[start:start + batch]
+        dist = shortest_path(sub.adj, unweighted=True, directed=True, indices=src)
+        if np.isinf(dist[want > 0]).any():
+            i, t = (int(x[0]) for x in np.nonzero(np.isinf(dist) & (want > 0)))
+            raise ValueError(f"no path from node {int(sub.nodes[src[i]])} to node {int(sub.nodes[t])}")
+        sigma = path_counts(sub.weight, dist, src)
+        depth = int(dist[want > 0].max(initial=0))
+        on_dag = dist[:, head] == dist[:, tail] + 1
+        acc = np.zeros(dist.shape)
+        ratio = np.divide(want, sigma, out=np.zeros(dist.shape), where=want > 0)
+        for layer in range(depth, 0, -1):
+            below = np.where(dist == layer + 1, acc, 0.0)
+            acc = np.where(dist == layer, ratio + (sub.weight @ below.T).T, acc)
+        np.add.at(load, link, (sigma[:, tail] * links.lanes[link] * acc[:, head] * on_dag).sum(axis=0))
+        latency = max(latency, _longest_latency(dist, want, tail, link, heads, first, depth, links))
+    return load, latency
+
+
+def _longest_latency(dist, want, tail, link, heads, first, depth, links) -> float:
+    """The longest shortest-path latency from each source to the targets it sends to (links
+    sorted by head, `first` the start of each head's run), layer by layer out of the sources."""
+    lat = np.where(dist == 0, 0.0, -np.inf)
+    for layer in range(1, depth + 1):
+        reach = np.where(dist[:, tail] == layer - 1, lat[:, tail] + links.latency_ns[link], -np.inf)
+        best = np.maximum.reduceat(reach, first, axis=1)
+        lat[:, heads] = np.where(dist[:, heads] == layer, np.maximum(lat[:, heads], best), lat[:, heads])
+    return float(lat[want > 0].max(initial=0.0))

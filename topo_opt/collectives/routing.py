@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from topo_opt.collectives.algorithms import NotApplicable
 from topo_opt.collectives.paths import concat, node_pairs, reuse
 from topo_opt.collectives.shortest import Symmetry, find_symmetry, symmetric_routes
 from topo_opt.collectives.topology import (
@@ -45,6 +46,7 @@ from topo_opt.collectives.translation import (
 from topo_opt.families.base import Fabric, FabricDesc
 
 ROUTINGS = ("structured", "shortest")
+MAX_ROUTE_ENTRIES = 40_000_000  # (link, flow) entries a batch of new flows may need (8 bytes each, 3 arrays)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +89,10 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
         if len(pairs):
             g = sub.core
             pflow, plink, pfrac, plat = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
+            entries = int(np.bincount(pflow, minlength=len(pairs))[which].sum())
+            if entries > MAX_ROUTE_ENTRIES:
+                raise NotApplicable(f"{idx.size:,} flows would take {entries:,} (link, flow) entries over their "
+                                    f"switches' equal-cost paths, more than {MAX_ROUTE_ENTRIES:,}")
             owner, link, frac = reuse((pflow, plink, pfrac), len(pairs), which)
             members = idx[cross]
             parts.append((members[owner], link, frac))
@@ -202,11 +208,27 @@ def network(fabric: Fabric) -> Network:
         net = Network(graph, fabric.desc, link_table(graph, fabric.chips))
         net.view = _product_view(net)
         net.translations = torus_translations(graph, fabric.desc, net.links) if net.view is None else None
+        net.switch_level = _routes_switch_to_switch(net)
         _NETWORKS[graph] = net
     return net
 
 
 _NETWORKS: "weakref.WeakKeyDictionary[nx.Graph, Network]" = weakref.WeakKeyDictionary()
+
+
+def _routes_switch_to_switch(net: Network) -> bool:
+    """Whether every chip hangs off one switch and flows take the shortest paths of the whole
+    network (no product, or a product of one switch dimension over every link kind, as a
+    non-blocking fat-tree): equal-flow steps then fold onto switch pairs (`switchlevel`), which
+    on a fat-tree keeps ECMP's thousands of links per chip pair from being listed flow by flow."""
+    if not (net.subnet().attach >= 0).all():
+        return False
+    view = net.view
+    if view is None:
+        return net.translations is None
+    kinds = set(net.links.kind.tolist())
+    return (len(view.dims) == 1 and not view.extras and view.dims[0].shape == "switch"
+            and kinds <= set(view.dims[0].kinds))
 
 
 def _product_view(net: Network) -> ProductView | None:

@@ -9,7 +9,10 @@ the two switches, split alike for every flow of that switch pair, then t's termi
     load(terminal up of c) = flows leaving c,   load(terminal down of c) = flows reaching c,
     load(l) = sum over switch pairs (a, b) of n_ab x frac_ab(l)  for a switch link l,
 
-with n_ab the flows from chips of a to chips of b: each pair is routed once, whatever its flows.
+with n_ab the flows from chips of a to chips of b. When the sending switches each reach many others
+(an all-to-all), the flow model lists no pair's links: the switch-link loads come from one
+shortest-path DAG per sending switch with the demands n_ab accumulated back along it
+(`paths.demand_loads`, Brandes), the same loads as routing each pair.
 For a part in which every chip of a group sends to every other (a STAR shift), n = C^T C off its
 diagonal, C[g, a] the chips of group g on switch a, and every chip sends and receives p - 1
 flows: the flows are never listed. Alpha-beta (no sharing): a flow alone takes
@@ -18,10 +21,11 @@ terms over the chips and pairs in use. A step's alpha is its longest path latenc
 switch path, terminal down (every terminal link of a family has one latency, so the longest of
 each term adds up to the longest path).
 
-Switch pairs are routed on demand until the pairs routed so far would outnumber all ordered pairs
-of the switches chips hang off; then every such pair is routed once and kept (`PairRoutes`), so a
-schedule of many steps (pairwise: N - 1 of them) costs at most twice the full table, and a ring
-never pays for it.
+The alpha-beta model needs each pair's own largest fraction, so it routes switch pairs: on demand
+until the pairs routed so far would outnumber all ordered pairs of the switches chips hang off;
+then every such pair is routed once and kept (`PairRoutes`), so a schedule of many steps
+(pairwise: N - 1 of them) costs at most twice the full table, and a ring never pays for it. A
+table over MAX_ROUTE_ENTRIES entries is refused (NotApplicable), as per-flow routing is.
 """
 
 from dataclasses import dataclass
@@ -29,9 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from topo_opt.collectives.paths import node_pairs, ragged
-from topo_opt.collectives.routing import Network
+from topo_opt.collectives.algorithms import NotApplicable
+from topo_opt.collectives.paths import concat, demand_loads, node_pairs, ragged
+from topo_opt.collectives.routing import MAX_ROUTE_ENTRIES, Network
 from topo_opt.collectives.topology import Graphlet, LinkTable
+
+_PAIR_CHUNK = 4096  # switch pairs routed at once
+# A step whose sending switches each reach more switches than this (an all-to-all, not a ring or a
+# tree) has its loads accumulated per sender (`demand_loads`) instead of routed pair by pair.
+_PAIRS_PER_SENDER = 8
 
 
 @dataclass(eq=False)
@@ -57,8 +67,19 @@ class PairRoutes:
         return owner, link[entry], frac[entry], path_ns[pos]
 
     def _route(self, key: np.ndarray):
-        nodes = self.links.nodes
-        return node_pairs(self.core, self.core.local(key // nodes), self.core.local(key % nodes), self.links)
+        """Routed a chunk of pairs at a time, refused once the entries outgrow MAX_ROUTE_ENTRIES."""
+        nodes, parts, latency, entries = self.links.nodes, [], [], 0
+        for start in range(0, key.size, _PAIR_CHUNK):
+            chunk = key[start:start + _PAIR_CHUNK]
+            flow, link, frac, path_ns = node_pairs(self.core, self.core.local(chunk // nodes),
+                                                   self.core.local(chunk % nodes), self.links)
+            entries += flow.size
+            if entries > MAX_ROUTE_ENTRIES:
+                raise NotApplicable(f"the alpha-beta model needs each switch pair's own paths: {key.size:,} pairs "
+                                    f"take more than {MAX_ROUTE_ENTRIES:,} (link, pair) entries")
+            parts.append((flow + start, link, frac))
+            latency.append(path_ns)
+        return (*concat(parts), np.concatenate(latency))
 
     def _full_table(self):
         a, b = np.meshgrid(self.ends, self.ends, indexing="ij")
@@ -109,11 +130,21 @@ def switch_level_step(net: Network, star_groups: np.ndarray | None, star_parts: 
     cap = links.capacity_GBps * 1e9
     worst_alone = max(float((1 / cap[up]).max(initial=0)), float((1 / cap[down]).max(initial=0)))
     latency = links.latency_ns[up].max(initial=0) + links.latency_ns[down].max(initial=0)
-    if key.size:
+    senders = np.unique(key // nodes)
+    if key.size and (model == "alpha-beta" or key.size <= _PAIRS_PER_SENDER * senders.size):
         flow, link, frac, path_ns = routes.get(key)
         load += np.bincount(link, weights=frac * count[flow], minlength=len(load))
         worst_alone = max(worst_alone, float((frac / cap[link]).max()))
         latency += float(path_ns.max())
+    elif key.size:
+        core = sub.core
+        a, b = core.local(key // nodes), core.local(key % nodes)
+        sources, row = np.unique(a, return_inverse=True)
+        demand = np.zeros((len(sources), core.adj.shape[0]))
+        np.add.at(demand, (row.ravel(), b), count)
+        pair_load, path_ns = demand_loads(core, sources, demand, links)
+        load += pair_load
+        latency += path_ns
     if model == "alpha-beta":
         transfer = size_bytes * worst_alone
     else:
