@@ -90,6 +90,18 @@ def test_interrupted_solve_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_out_of_memory_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 25.0 GiB")
+
+    monkeypatch.setattr("topo_opt.pipeline.solve", too_big)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["solve", str(ROOT / "instances/ring16.yaml"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: out of memory (Unable to allocate 25.0 GiB); no result file was written"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_compare_prints_a_column_per_design(pod_result, tmp_path):
     _, pod = pod_result
     ring = tmp_path / "ring.json"

@@ -68,6 +68,9 @@ def _reported(func: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("error: interrupted; no result file was written", err=True)
             sys.exit(130)
+        except MemoryError as exc:  # a model larger than this machine: say so, not a traceback
+            click.echo(f"error: out of memory ({exc or 'allocation failed'}); no result file was written", err=True)
+            sys.exit(1)
 
     return wrapper
 
