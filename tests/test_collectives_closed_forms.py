@@ -43,18 +43,21 @@ def expected(collective: str, algorithm: str, shape: str, p: int, n: float, chun
     if algorithm == "hierarchical" or algorithm == "multi-dim":  # one dimension: its line algorithm
         ring_line = shape == "ring" and p > 2 and collective not in ("all-to-all", "broadcast")
         algorithm = "bidir-ring" if ring_line else "direct"
+    # pipelines (cut-through): (chunks + hops - 1) chunk transfers, then one latency per hop
     if algorithm == "ring":
         if collective == "broadcast":
-            return (chunks + p - 2) * step(shape, p, [1], n / chunks)
+            return (chunks + p - 2) * n / chunks * beta(shape, p, 1) + (p - 1) * alpha(shape, p, 1)
         return (2 if collective == "all-reduce" else 1) * (p - 1) * step(shape, p, [1], n / p)
     if algorithm == "bidir-ring":
         if collective == "broadcast":
-            return (chunks + p - 2) * step(shape, p, [1, p - 1], n / (2 * chunks))
+            hop = max(alpha(shape, p, 1), alpha(shape, p, p - 1))
+            return (chunks + p - 2) * n / (2 * chunks) * max(beta(shape, p, 1), beta(shape, p, p - 1)) \
+                + (p - 1) * hop
         return (2 if collective == "all-reduce" else 1) * (p - 1) * step(shape, p, [1, p - 1], n / (2 * p))
     if algorithm == "tree":  # pipelined double binary tree of height H, n/2 per tree
         height = int(math.floor(math.log2(p - 1))) + 1 if p > 2 else 1
-        stages = chunks + (2 * height - 1 if collective == "all-reduce" else height - 1)
-        return stages * (alpha(shape, p, 1) + n / (2 * chunks) * beta(shape, p, 1))
+        hops = 2 * height if collective == "all-reduce" else height
+        return (chunks + hops - 1) * n / (2 * chunks) * beta(shape, p, 1) + hops * alpha(shape, p, 1)
     if algorithm == "halving-doubling":
         m = p.bit_length() - 1
         q = 1 << m
@@ -120,6 +123,7 @@ def test_tree_on_odd_rings_without_latency(collective: str) -> None:
         (rec,) = score_fabric(graph, [collective], [N], ["tree"], model="alpha-beta")
         height = int(math.floor(math.log2(p - 1))) + 1
         k = rec["chunks"]
+        assert k == -(-N // 2 // 4096)  # n/2 per tree in 4 KiB chunks
         stages = k + (2 * height - 1 if collective == "all-reduce" else height - 1)
         assert rec["time_s"] == pytest.approx(stages * N / (2 * k) / (B_GBPS * 1e9), rel=1e-9), p
 

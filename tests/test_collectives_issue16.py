@@ -108,14 +108,30 @@ def test_scatter_allgather_sends_into_every_dimension_at_once() -> None:
 
 
 def test_long_chain_timed_at_steady_state_matches_closed_form() -> None:
-    """A chain over 700 chips has more stages than are timed one by one; on identical links every
-    stage costs L + n/(k B), so the time is still (k + p - 2)(L + n/(k B)) exactly."""
+    """A chain over 700 chips has more stages than are timed one by one; on identical links the
+    k chunks of n/k cross p-1 hops cut-through: (k + p - 2) n/(k B) + (p - 1) L exactly, with
+    k = ceil(n / 4 KiB)."""
     p = 700
     fabric = dims_fabric((DimSpec("ring", p, B0, L0),))
     for model in ("alpha-beta", "flow"):
         (rec,) = score_fabric(fabric, ["broadcast"], [N], ["ring"], model=model)
         k = rec["chunks"]
-        assert rec["time_s"] == pytest.approx((k + p - 2) * (L0 * 1e-9 + N / k / (B0 * 1e9)), rel=1e-9)
+        assert k == -(-N // 4096)
+        assert rec["time_s"] == pytest.approx((k + p - 2) * N / k / (B0 * 1e9) + (p - 1) * L0 * 1e-9, rel=1e-9)
+
+
+def test_broadcast_on_a_1024_chip_ring_reaches_90_percent_of_its_bound() -> None:
+    """Two chains (one each way round) of n/2 over 1,023 hops at 50 GB/s and 500 ns a hop: at 1 GiB
+    the fill, (p-2)/k, and the latency, (p-1) L, cost about 5 % of n / (2B); auto picks them."""
+    p, n = 1024, 2**30
+    fabric = dims_fabric((DimSpec("ring", p, 50.0, 500.0),))
+    (rec,) = score_fabric(fabric, ["broadcast"], [n], ["auto"])
+    assert rec["algorithm"] == "bidir-ring"
+    k = n // 2 // 4096
+    want = (k + p - 2) * n / (2 * k) / 50e9 + (p - 1) * 500e-9
+    assert rec["time_s"] == pytest.approx(want, rel=1e-9)
+    assert rec["lower_bound_s"] == pytest.approx(n / 100e9, rel=1e-12)
+    assert rec["efficiency"] >= 0.9
 
 
 def test_halving_doubling_on_8192_chip_switch_is_rabenseifner() -> None:

@@ -6,11 +6,11 @@ of m bytes costing alpha + m beta, the schedules take (RS reduce-scatter, AG all
 all-reduce, BC broadcast, A2A all-to-all):
 
 - ring — RS, AG: p-1 steps of n/p to the next rank: (p-1) alpha + (p-1)/p n beta; AR: twice
-  that; BC: chain 0 -> 1 -> ... -> p-1 pipelined in k chunks: (k+p-2)(alpha + n/k beta).
+  that; BC: chain 0 -> 1 -> ... -> p-1 pipelined in k chunks: (k+p-2) n/k beta + (p-1) alpha.
 - bidir-ring — as ring with n/(2p) each way round: (p-1) alpha + (p-1)/(2p) n beta (RS, AG),
-  twice for AR; BC: two chains, n/2 each: (k+p-2)(alpha + n/(2k) beta).
+  twice for AR; BC: two chains, n/2 each: (k+p-2) n/(2k) beta + (p-1) alpha.
 - tree — double binary tree (n/2 per tree) pipelined in k chunks, reduce and broadcast
-  overlapped: AR (k+2H-1)(alpha + n/(2k) beta); BC (k+H-1)(alpha + n/(2k) beta).
+  overlapped: AR (k+2H-1) n/(2k) beta + 2H alpha; BC (k+H-1) n/(2k) beta + H alpha.
 - halving-doubling — RS recursive halving (distances p/2..1, n/2..n/p), AG recursive doubling:
   log p alpha + (p-1)/p n beta each; AR = RS + AG on p' = 2^floor(log p) ranks, the other
   p-p' folding in and out with n (2(alpha + n beta) more); BC binomial scatter + doubling:
@@ -35,9 +35,12 @@ all-reduce, BC broadcast, A2A all-to-all):
 - ubmesh-xy — A2A: direct, with the traffic that changes both X and Y split over X-first and
   Y-first routes.
 
-H is the height of the double binary tree (edges from rank 0 to its deepest leaf); k, the
-chunk count of pipelined algorithms, minimises the alpha-beta time: k = sqrt((S-1) m beta /
-alpha) for S pipeline stages and m bytes per chain. alpha and beta vary with the path where
+H is the height of the double binary tree (edges from rank 0 to its deepest leaf). Pipelined
+algorithms forward chunks cut-through: a chip sends chunk i+1 while chunk i is still in flight,
+so a pipeline of D hops pays each hop's latency once, D alpha, and its links are busy (k+D-1)
+chunk times (LogGP's gap, not its latency, per chunk; NCCL's tuner likewise charges latency per
+step of the algorithm, not per chunk). Nothing then favours few chunks, so k cuts the chain's
+m bytes into `MIN_CHUNK_BYTES` pieces (at most `MAX_CHUNKS`). alpha and beta vary with the path where
 the fabric makes them (a ring's hops), which is why schedules, not formulas, are what the
 engine times.
 """
@@ -75,7 +78,10 @@ SHIFT_ALGORITHMS = ("direct", "hierarchical", "multi-dim", "pairwise", "ubmesh-x
 HCCL_ALIASES = {"Ring": "ring", "Double-Ring": "bidir-ring", "Mesh": "direct", "Star": "direct",
                 "RHD": "halving-doubling", "Pairwise": "pairwise"}
 PER_DIM = "hierarchical:"
-MAX_CHUNKS = 4096
+MAX_CHUNKS = 2**20
+# Smallest unit a chip forwards on in a pipeline (assumed: a UB / NVLink transaction of a few KiB;
+# NCCL's LL128 protocol moves 128-byte lines, its Simple protocol 512 KiB steps).
+MIN_CHUNK_BYTES = 4096
 MAX_PIPELINE_STEPS = 512  # distinct stages of a pipeline timed one by one (see `_pipeline`)
 _MAX_ORDERS = 5040  # dimension orders the multi-dim LP considers before falling back to rotations
 
@@ -91,14 +97,12 @@ def _ring_next(p: int, step: int, size_bytes: float) -> Explicit:
     return explicit(ranks, (ranks + step) % p, size_bytes)
 
 
-def _chunks(g: GroupShape, depth: int, chain_bytes: float) -> int:
-    """Chunk count k minimising (k + depth - 1)(alpha + chain_bytes / k * beta)."""
+def _chunks(depth: int, chain_bytes: float) -> int:
+    """Chunk count k: (k + depth - 1) chain_bytes / k beta + depth alpha falls with k, so the chain
+    is cut into `MIN_CHUNK_BYTES` pieces (at most `MAX_CHUNKS`)."""
     if depth <= 1:
         return 1
-    if g.alpha_s <= 0:
-        return MAX_CHUNKS
-    k = math.sqrt((depth - 1) * chain_bytes * g.beta_s_per_byte / g.alpha_s)
-    return int(min(MAX_CHUNKS, max(1, round(k))))
+    return int(min(MAX_CHUNKS, max(1, math.ceil(chain_bytes / MIN_CHUNK_BYTES))))
 
 
 def _pipeline(src: np.ndarray, dst: np.ndarray, offset: np.ndarray, chunks: int,
@@ -170,9 +174,9 @@ def ring(collective: str, g: GroupShape, n: float) -> Schedule:
         reps = 2 * (p - 1) if collective == "all-reduce" else p - 1
         return Schedule((Step((_ring_next(p, 1, n / p),), reps),))
     if collective == "broadcast":
-        k = _chunks(g, p - 1, n)
+        k = _chunks(p - 1, n)
         ranks = np.arange(p - 1)
-        return Schedule(tuple(_pipeline(ranks, ranks + 1, ranks, k, n / k)), k)
+        return Schedule(tuple(_pipeline(ranks, ranks + 1, ranks, k, n / k)), k, p - 1)
     raise NotApplicable("ring has no all-to-all schedule here; use direct, pairwise or hierarchical")
 
 
@@ -183,11 +187,11 @@ def bidir_ring(collective: str, g: GroupShape, n: float) -> Schedule:
         both = merge([_ring_next(p, 1, n / (2 * p)), _ring_next(p, p - 1, n / (2 * p))])
         return Schedule((Step((both,), reps),))
     if collective == "broadcast":
-        k = _chunks(g, p - 1, n / 2)
+        k = _chunks(p - 1, n / 2)
         hops = np.arange(p - 1)
         src = np.concatenate([hops, (p - hops) % p])
         dst = np.concatenate([hops + 1, p - hops - 1])
-        return Schedule(tuple(_pipeline(src, dst, np.concatenate([hops, hops]), k, n / (2 * k))), k)
+        return Schedule(tuple(_pipeline(src, dst, np.concatenate([hops, hops]), k, n / (2 * k))), k, p - 1)
     raise NotApplicable("bidir-ring has no all-to-all schedule here; use direct, pairwise or hierarchical")
 
 
@@ -196,8 +200,8 @@ def tree(collective: str, g: GroupShape, n: float) -> Schedule:
     if collective not in ("all-reduce", "broadcast"):
         raise NotApplicable(f"tree applies to all-reduce and broadcast, not {collective}")
     src, dst, off, stages = _tree_edges(g.p, collective == "all-reduce")
-    k = _chunks(g, stages, n / 2)
-    return Schedule(tuple(_pipeline(src, dst, off, k, n / (2 * k))), k)
+    k = _chunks(stages, n / 2)
+    return Schedule(tuple(_pipeline(src, dst, off, k, n / (2 * k))), k, stages)
 
 
 @functools.lru_cache(maxsize=16)

@@ -63,7 +63,9 @@ class Evaluator:
         self._routes = _RouteStore(self.net, self.routing)
 
     def run(self, schedule: Schedule) -> Timing:
-        total = 0.0
+        """Sum of the steps' times; a pipelined schedule pays its steps' transfers and its longest
+        step latency once per hop (cut-through), not one latency per step."""
+        total, latency = 0.0, 0.0
         busy = np.zeros(len(self.net.links.tail))
         engines = set()
         self._prefetch(schedule)
@@ -73,9 +75,11 @@ class Evaluator:
             if key not in self._cache:
                 self._cache[key] = self._time(step, scale)
             alpha, transfer, links, seconds, engine = self._cache[key]
-            total += step.repeat * (alpha + scale * transfer)
+            total += step.repeat * (scale * transfer + (0.0 if schedule.hops else alpha))
+            latency = max(latency, alpha)
             np.add.at(busy, links, step.repeat * scale * seconds)
             engines.add(engine)
+        total += schedule.hops * latency
         return Timing(total, busy, sum(s.repeat for s in schedule.steps), "+".join(sorted(engines)))
 
     def _symmetric(self, step: Step) -> bool:

@@ -73,20 +73,11 @@ def _aligned(net: Network, spec: str, axes: tuple[int, ...]) -> Groups:
     dims = tuple(view.dim_of_axis(a) for a in axes)
     extras = tuple((d, tuple(axes.index(a) for a in d.axes)) for d in view.extras
                    if all(a in axes for a in d.axes))
-    return Groups(spec, chips, _shape(net, tuple(sizes[a] for a in axes), dims, extras), axes)
+    return Groups(spec, chips, GroupShape(tuple(sizes[a] for a in axes), dims, extras), axes)
 
 
 def _plain(net: Network, spec: str, chips: np.ndarray) -> Groups:
-    return Groups(spec, chips, _shape(net, (chips.shape[1],), None, ()), None)
-
-
-def _shape(net: Network, shape: tuple[int, ...], dims, extras) -> GroupShape:
-    """Pipelining hints: the longest single-link latency and the slowest chip link."""
-    links = net.links
-    from_chip = links.tail < links.chips
-    alpha = float(links.latency_ns.max()) * 1e-9
-    beta = 1.0 / (float(links.capacity_GBps[from_chip].min()) * 1e9)
-    return GroupShape(shape, dims, extras, alpha, beta)
+    return Groups(spec, chips, GroupShape((chips.shape[1],)), None)
 
 
 def _by_attribute(net: Network, spec: str) -> Groups:

@@ -52,8 +52,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Schedule:
+    """Steps run one after another. A pipelined schedule (`hops` > 0) forwards its chunks
+    cut-through: its steps are chunk times, and the latency is paid once per hop of the longest
+    path, `hops` times the largest step latency (exact on a uniform chain, an upper bound where
+    tree edges span paths of different latency), instead of once per step (see `algorithms`)."""
+
     steps: tuple[Step, ...]
     chunks: int = 1  # pipelined algorithms: chunks the buffer is cut into
+    hops: int = 0  # pipelined algorithms: hops of the longest path a chunk takes
 
 
 @dataclass(frozen=True)
@@ -61,15 +67,11 @@ class GroupShape:
     """What an algorithm may know of its group: the digit sizes and, when aligned, their dimensions.
 
     `extras` are virtual dimensions (UB-Mesh's LRS) with the digit indices they span.
-    `alpha_s` / `beta_s_per_byte` are one hop's latency and the inverse of the slowest link,
-    used only to choose how many chunks a pipelined algorithm uses.
     """
 
     shape: tuple[int, ...]
     dims: tuple[Dim, ...] | None = None
     extras: tuple[tuple[Dim, tuple[int, ...]], ...] = ()
-    alpha_s: float = 1e-6
-    beta_s_per_byte: float = 1e-11
 
     @property
     def p(self) -> int:

@@ -151,9 +151,7 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
         except NotApplicable as exc:
             reasons.setdefault(str(exc), []).append(algorithm)
             continue
-        cheap = sum(s.repeat * (_alpha_floor_s(ev, s) + max(_largest(p) for p in s.parts) / inj)
-                    for s in schedule.steps)
-        candidates.append((max(cheap, floor_s), algorithm, schedule))
+        candidates.append((max(_cheap_floor_s(ev, schedule, inj), floor_s), algorithm, schedule))
     candidates.sort(key=lambda c: (c[0], ALGORITHMS.index(c[1])))
     best, alternatives = None, {}
     for bound, algorithm, schedule in candidates:
@@ -176,6 +174,16 @@ def _auto(ev: Evaluator, collective: str, size: int) -> dict:
     record["auto"] = True
     record["alternatives"] = {a: alternatives[a] for a in ALGORITHMS if a in alternatives}
     return record
+
+
+def _cheap_floor_s(ev: Evaluator, schedule: Schedule, inj_Bps: float) -> float:
+    """Per step its largest flow at full injection bandwidth, plus latencies as `Evaluator.run`
+    charges them: each step's floor, or for a pipeline the largest floor once per hop."""
+    transfer = sum(s.repeat * max(_largest(p) for p in s.parts) / inj_Bps for s in schedule.steps)
+    alphas = [_alpha_floor_s(ev, s) for s in schedule.steps]
+    if schedule.hops:
+        return transfer + schedule.hops * max(alphas)
+    return transfer + sum(s.repeat * a for s, a in zip(schedule.steps, alphas, strict=True))
 
 
 def _faster(algorithm: str, time_s: float, best: str, best_s: float) -> bool:
