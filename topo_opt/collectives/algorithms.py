@@ -53,6 +53,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import linprog
 
+from topo_opt.collectives.packing import NotPackable, packed_flows
 from topo_opt.collectives.schedule import (
     STAR,
     Explicit,
@@ -68,7 +69,7 @@ from topo_opt.collectives.schedule import (
 from topo_opt.collectives.topology import Dim
 
 ALGORITHMS = ("ring", "bidir-ring", "tree", "halving-doubling", "direct", "hierarchical", "multi-dim",
-              "pairwise", "ubmesh-xy", "scatter-allgather")
+              "pairwise", "ubmesh-xy", "scatter-allgather", "tree-packing")
 LINE_ALGORITHMS = ("ring", "bidir-ring", "direct", "halving-doubling")
 # Those whose schedules are Shift steps only (on groups aligned with the fabric's dimensions):
 # what the structured scorer times; the others route chip pairs one by one.
@@ -586,10 +587,29 @@ def scatter_allgather(collective: str, g: GroupShape, n: float) -> Schedule:
     return Schedule(scatter + gather.steps)
 
 
+def tree_packing(collective: str, g: GroupShape, n: float) -> Schedule:
+    """Broadcast over an LP-weighted packing of cascade trees built around the root, so that the
+    root sends every byte once and every chip forwards through all its links (`packing`). Its
+    steady state is one period, repeated k + D - 1 times for k chunks over trees D hops deep; k
+    makes the largest flow of a period `MIN_CHUNK_BYTES` (smaller ones would be batched, which
+    changes only latency), and the latency is the deepest tree path's, hop by hop."""
+    if collective != "broadcast":
+        raise NotApplicable(f"tree-packing is a broadcast algorithm, not {collective}")
+    _need_dims(g, "tree-packing")
+    try:
+        flows = packed_flows(g, _elements(g), multidim_orders(g))
+    except NotPackable as exc:
+        raise NotApplicable(str(exc)) from None
+    pk = flows.packing
+    k = int(min(MAX_CHUNKS, max(1, math.ceil(n * float(pk.per_pair.max()) / MIN_CHUNK_BYTES))))
+    parts = tuple(Explicit(src, dst, fraction * (n / k), via) for src, dst, fraction, via in flows.parts)
+    return Schedule((Step(parts, k + pk.hops - 1),), k, pk.hops, pk.latency_s)
+
+
 BUILDERS: dict[str, Callable[[str, GroupShape, float], Schedule]] = {
     "ring": ring, "bidir-ring": bidir_ring, "tree": tree, "halving-doubling": halving_doubling,
     "direct": direct, "hierarchical": hierarchical, "multi-dim": multi_dim, "pairwise": pairwise,
-    "ubmesh-xy": ubmesh_xy, "scatter-allgather": scatter_allgather,
+    "ubmesh-xy": ubmesh_xy, "scatter-allgather": scatter_allgather, "tree-packing": tree_packing,
 }
 
 

@@ -31,7 +31,7 @@ from topo_opt.collectives.algorithms import NotApplicable
 from topo_opt.collectives.fluid import transfer_time
 from topo_opt.collectives.groups import Groups
 from topo_opt.collectives.routing import MAX_ROUTE_ENTRIES, Network
-from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, shift_pairs
+from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Shift, Step, pipeline_latency_s, shift_pairs
 from topo_opt.collectives.shortest import shortest_step
 from topo_opt.collectives.switchlevel import switch_level_step
 from topo_opt.collectives.symmetric import symmetric_step
@@ -64,22 +64,24 @@ class Evaluator:
 
     def run(self, schedule: Schedule) -> Timing:
         """Sum of the steps' times; a pipelined schedule pays its steps' transfers and its longest
-        step latency once per hop (cut-through), not one latency per step."""
+        step latency once per hop (cut-through), or the path latency it gives, not one latency
+        per step; its steps are periods, each as long as its busiest link is busy (flow model)."""
         total, latency = 0.0, 0.0
         busy = np.zeros(len(self.net.links.tail))
         engines = set()
         self._prefetch(schedule)
+        periodic = schedule.hops > 0
         for step in schedule.steps:
             scale = step_scale(step)
-            key = step_key(step, scale)
+            key = step_key(step, scale) + bytes([periodic])
             if key not in self._cache:
-                self._cache[key] = self._time(step, scale)
+                self._cache[key] = self._time(step, scale, periodic)
             alpha, transfer, links, seconds, engine = self._cache[key]
-            total += step.repeat * (scale * transfer + (0.0 if schedule.hops else alpha))
+            total += step.repeat * (scale * transfer + (0.0 if periodic else alpha))
             latency = max(latency, alpha)
             np.add.at(busy, links, step.repeat * scale * seconds)
             engines.add(engine)
-        total += schedule.hops * latency
+        total += pipeline_latency_s(schedule, latency)
         return Timing(total, busy, sum(s.repeat for s in schedule.steps), "+".join(sorted(engines)))
 
     def _symmetric(self, step: Step) -> bool:
@@ -101,12 +103,20 @@ class Evaluator:
         sizes = np.concatenate([np.atleast_1d(np.asarray(p.size_bytes, dtype=float)) for p in step.parts])
         return bool(np.ptp(sizes) <= 1e-9 * sizes.max())
 
+    def _summed(self, step: Step) -> bool:
+        """A period of a pipeline timed from per-link loads, its flows never listed one by one
+        (flow model, dimension-order routing on a product fabric)."""
+        return (not self.brute_force and self.model == "flow" and self.routing == "structured"
+                and self.net.view is not None and not self.net.structured and not self._symmetric(step))
+
     def _prefetch(self, schedule: Schedule) -> None:
         """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
         if self.brute_force:
             return
-        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s) or self._switch_level(s))
-                   and step_key(s, step_scale(s)) not in self._cache]
+        periodic = schedule.hops > 0
+        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s) or self._switch_level(s)
+                                                     or (periodic and self._summed(s)))
+                   and step_key(s, step_scale(s)) + bytes([periodic]) not in self._cache]
         if not pending:
             return
         if self.net.structured:
@@ -120,10 +130,22 @@ class Evaluator:
         for label, idx in via.items():
             self._routes.get(label, src[idx], dst[idx])
 
-    def _time(self, step: Step, scale: float):
-        """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine)."""
+    def _time(self, step: Step, scale: float, periodic: bool = False):
+        """(alpha_s, transfer_s per byte scale, link ids, busy seconds per byte scale, engine).
+        A period of a pipeline (`periodic`) lasts as long as its busiest link is busy: every link
+        sends its share of each chunk at full rate, which for equal flows is also the max-min
+        makespan, and for unequal ones what a steady pipeline achieves (not simultaneous starts)."""
         parts = [_scaled(p, 1.0 / scale) for p in step.parts]
         net = self.net
+        if periodic and self._summed(step):
+            src, dst, size, via = self._flows(parts)
+            loads, latency = np.zeros(len(net.links.tail)), np.zeros(len(src))
+            for label, idx in via.items():
+                more, latency[idx] = net.loads(src[idx], dst[idx], size[idx], label)
+                loads += more
+            per_link = loads / (net.links.capacity_GBps * 1e9)
+            used = np.flatnonzero(per_link > 0)
+            return float(latency.max(initial=0.0)) * 1e-9, float(per_link.max()), used, per_link[used], "per-flow"
         if self._symmetric(step) and self.routing == "shortest":
             alpha, transfer, links, seconds = shortest_step(net.symmetry(), net.subnet().full, net.links,
                                                             self.groups.chips, self.groups.shape.shape,
@@ -146,16 +168,19 @@ class Evaluator:
                                        self.model), "switch-level")
         src, dst, size, via = self._flows(parts)
         cap = net.links.capacity_GBps * 1e9
+        busiest = periodic and self.model == "flow"
         if self.brute_force:
             a, latency = _dense(net, src, dst, via, self.routing)
-            transfer = transfer_time(a, cap, size, self.model, exact=True)
+            transfer = None if busiest else transfer_time(a, cap, size, self.model, exact=True)
             engine = "brute-force"
         else:
             a, latency, order = self._sparse(src, dst, via)
             size = size[order]
-            transfer = transfer_time(a, cap, size, self.model)
+            transfer = None if busiest else transfer_time(a, cap, size, self.model)
             engine = "per-flow"
         per_link = np.asarray(a @ size).ravel() / cap
+        if busiest:
+            transfer = float(per_link.max())
         used = np.flatnonzero(per_link > 0)
         return float(latency.max(initial=0.0)) * 1e-9, transfer, used, per_link[used], engine
 

@@ -83,22 +83,57 @@ def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
         parts.append((idx, last, np.ones(idx.size)))
         latency[idx] = links.latency_ns[first] + links.latency_ns[last]
         cross = att_s[idx] != att_t[idx]
-        pairs, which = np.unique(np.stack([att_s[idx][cross], att_t[idx][cross]], axis=1), axis=0,
-                                 return_inverse=True)
-        which = which.ravel()
-        if len(pairs):
-            g = sub.core
-            pflow, plink, pfrac, plat = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
-            entries = int(np.bincount(pflow, minlength=len(pairs))[which].sum())
+        which, (pflow, plink, pfrac, plat) = _switch_pairs(sub, att_s[idx][cross], att_t[idx][cross], links)
+        if len(plat):
+            entries = int(np.bincount(pflow, minlength=len(plat))[which].sum())
             if entries > MAX_ROUTE_ENTRIES:
                 raise NotApplicable(f"{idx.size:,} flows would take {entries:,} (link, flow) entries over their "
                                     f"switches' equal-cost paths, more than {MAX_ROUTE_ENTRIES:,}")
-            owner, link, frac = reuse((pflow, plink, pfrac), len(pairs), which)
+            owner, link, frac = reuse((pflow, plink, pfrac), len(plat), which)
             members = idx[cross]
             parts.append((members[owner], link, frac))
             latency[members] += plat[which]
     flow, link, frac = concat(parts)
     return flow, link, frac, latency
+
+
+def _switch_pairs(sub: SubNet, att_s: np.ndarray, att_t: np.ndarray, links: LinkTable):
+    """The distinct (switch, switch) pairs of flows crossing the switch core: (pair of each flow,
+    the pairs' shortest-path split (flow = pair index, link, frac, latency_ns))."""
+    pairs, which = np.unique(np.stack([att_s, att_t], axis=1), axis=0, return_inverse=True)
+    if not len(pairs):
+        empty = np.zeros(0, dtype=np.int64)
+        return which.ravel(), (empty, empty, np.zeros(0), np.zeros(0))
+    g = sub.core
+    return which.ravel(), node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
+
+
+def pair_loads(sub: SubNet, s: np.ndarray, t: np.ndarray, size: np.ndarray, links: LinkTable):
+    """What `route_pairs` routes, summed into bytes per link without listing flows: a switch
+    core's split is computed once per (switch, switch) pair for the bytes of all its flows.
+    Returns (bytes per link, latency_ns per flow)."""
+    loads = np.zeros(len(links.tail))
+    att_s, att_t = sub.attach[s], sub.attach[t]
+    viaswitch = (att_s >= 0) & (att_t >= 0)
+    latency = np.zeros(len(s))
+    direct = np.flatnonzero(~viaswitch)
+    if direct.size:
+        g = sub.full
+        flow, link, frac, latency[direct] = node_pairs(g, g.local(s[direct]), g.local(t[direct]), links)
+        np.add.at(loads, link, frac * size[direct][flow])
+    idx = np.flatnonzero(viaswitch)
+    if idx.size:
+        first, last = sub.attach_link[s[idx]], sub.detach_link[t[idx]]
+        loads += np.bincount(first, weights=size[idx], minlength=len(loads))
+        loads += np.bincount(last, weights=size[idx], minlength=len(loads))
+        latency[idx] = links.latency_ns[first] + links.latency_ns[last]
+        cross = np.flatnonzero(att_s[idx] != att_t[idx])
+        which, (pflow, plink, pfrac, plat) = _switch_pairs(sub, att_s[idx][cross], att_t[idx][cross], links)
+        if len(plat):
+            per_pair = np.bincount(which, weights=size[idx][cross], minlength=len(plat))
+            loads += np.bincount(plink, weights=pfrac * per_pair[pflow], minlength=len(loads))
+            latency[idx[cross]] += plat[which]
+    return loads, latency
 
 
 @dataclass(eq=False)
@@ -167,6 +202,15 @@ class Network:
         else:
             flow, link, frac, lat = route_pairs(self.subnet(), src, dst, self.links)
         return Routes(flow, link, frac, lat)
+
+    def loads(self, src: np.ndarray, dst: np.ndarray, size: np.ndarray, via: tuple[str, ...] = ()):
+        """(bytes per link, latency_ns per flow) of flows src[i] -> dst[i] of size[i] bytes under the
+        structured routing, without their routes' matrix (`pair_loads`); None when the fabric is
+        no product (route them instead)."""
+        if self.view is None:
+            return None
+        return _dimension_order(self, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), via,
+                                np.asarray(size, dtype=float))
 
     def symmetry(self) -> Symmetry | None:
         """The coordinate translations of a product fabric that map the graph onto itself, with
@@ -263,13 +307,16 @@ def _make_dim(net: Network, name: str, shape: str, axes: tuple[int, ...], sizes:
     return Dim(name, shape, axes, size, bw, float(lat.max()), kinds, virtual)
 
 
-def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...]) -> Routes:
+def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[str, ...],
+                     size: np.ndarray | None = None):
+    """Routes of the flows, or with `size` their bytes per link and latencies (`Network.loads`)."""
     view = net.view
     strides, sizes = view.strides, np.array(view.sizes)
     cur = (src[:, None] // strides) % sizes
     goal = (dst[:, None] // strides) % sizes
     order = [view.dim(v) for v in via] + [d for d in view.dims if d.name not in via]
     parts, latency = [], np.zeros(len(src))
+    loads = None if size is None else np.zeros(len(net.links.tail))
     for dim in order:
         axes = list(dim.axes)
         idx = np.flatnonzero((cur[:, axes] != goal[:, axes]).any(axis=1))
@@ -278,9 +325,19 @@ def _dimension_order(net: Network, src: np.ndarray, dst: np.ndarray, via: tuple[
         here = cur[idx] @ strides
         cur[np.ix_(idx, axes)] = goal[np.ix_(idx, axes)]
         there = cur[idx] @ strides
+        if loads is not None and dim.shape == "switch":
+            hop_loads, lat = pair_loads(net.subnet(dim.kinds), here, there, size[idx], net.links)
+            loads += hop_loads
+            latency[idx] += lat
+            continue
         flow, link, frac, lat = _hop(net, dim, here, there)
-        parts.append((idx[flow], link, frac))
+        if loads is None:
+            parts.append((idx[flow], link, frac))
+        else:
+            loads += np.bincount(link, weights=frac * size[idx][flow], minlength=len(loads))
         latency[idx] += lat
+    if loads is not None:
+        return loads, latency
     flow, link, frac = concat(parts)
     return Routes(flow, link, frac, latency)
 

@@ -55,11 +55,19 @@ class Schedule:
     """Steps run one after another. A pipelined schedule (`hops` > 0) forwards its chunks
     cut-through: its steps are chunk times, and the latency is paid once per hop of the longest
     path, `hops` times the largest step latency (exact on a uniform chain, an upper bound where
-    tree edges span paths of different latency), instead of once per step (see `algorithms`)."""
+    tree edges span paths of different latency), instead of once per step (see `algorithms`);
+    `latency_s`, when given, is that path's latency summed hop by hop from its dimensions'.
+    A pipelined step is one period of a periodic schedule: the engine times it by its busiest link."""
 
     steps: tuple[Step, ...]
     chunks: int = 1  # pipelined algorithms: chunks the buffer is cut into
     hops: int = 0  # pipelined algorithms: hops of the longest path a chunk takes
+    latency_s: float | None = None  # pipelined: the longest path's latency when the algorithm knows it
+
+
+def pipeline_latency_s(schedule: Schedule, step_latency_s: float) -> float:
+    """A pipeline's latency: the path latency it gives, else `hops` times its largest step latency."""
+    return schedule.latency_s if schedule.latency_s is not None else schedule.hops * step_latency_s
 
 
 @dataclass(frozen=True)

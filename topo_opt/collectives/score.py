@@ -32,7 +32,7 @@ from topo_opt.collectives.bounds import injection_GBps, lower_bound_s
 from topo_opt.collectives.engine import Evaluator, Timing, step_key, step_scale
 from topo_opt.collectives.groups import GroupError, Groups, make_groups
 from topo_opt.collectives.routing import ROUTINGS, dor_latency_ns, network
-from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step
+from topo_opt.collectives.schedule import STAR, Explicit, Schedule, Step, pipeline_latency_s
 from topo_opt.collectives.structured import structured_network
 from topo_opt.errors import InstanceError
 from topo_opt.families.base import Fabric
@@ -182,7 +182,7 @@ def _cheap_floor_s(ev: Evaluator, schedule: Schedule, inj_Bps: float) -> float:
     transfer = sum(s.repeat * max(_largest(p) for p in s.parts) / inj_Bps for s in schedule.steps)
     alphas = [_alpha_floor_s(ev, s) for s in schedule.steps]
     if schedule.hops:
-        return transfer + schedule.hops * max(alphas)
+        return transfer + pipeline_latency_s(schedule, max(alphas))
     return transfer + sum(s.repeat * a for s, a in zip(schedule.steps, alphas, strict=True))
 
 
