@@ -61,16 +61,29 @@ class NotPackable(ValueError):
 class Packing:
     """Per pair orbit (`keys`, decoded by `pair_keys`) the load of one pair as a fraction of the
     buffer; `latency_s` the deepest tree path's latency, `hops` its hop count, `rate_share` 1/T
-    over the root's injection bandwidth (what the LP reached)."""
+    over the root's injection bandwidth (what the LP reached), `trees` the tree types it uses."""
 
     keys: np.ndarray
     per_pair: np.ndarray
     latency_s: float
     hops: int
     rate_share: float
+    trees: tuple[tuple[float, "TreeType"], ...]  # (share of the buffer, type) of the types used
 
 
 Element = tuple[tuple[int, ...], str, Dim]
+
+
+@dataclass(frozen=True)
+class TreeType:
+    """Trees T(v1, v2, o): o the order (element indices), r -> v1 over element `hop` (None: v1 = r),
+    v1 -> v2 over o[-1]; v1 differs from r in the digits `first`, v2 from v1 in `changed`
+    (any non-root values: every such v1, v2 is one tree of the type)."""
+
+    order: tuple[int, ...]
+    hop: int | None
+    first: tuple[int, ...]
+    changed: tuple[int, ...]
 
 
 def check_elements(elements: list[Element]) -> None:
@@ -204,7 +217,7 @@ def _columns(g: GroupShape, elements: list[Element], orders: list[tuple[Element,
                     v1[list(first)] = 1
                     v2 = v1.copy()
                     v2[list(changed)] = 1
-                    cols.append(_tree(g, elements, o, v1, hop, v2))
+                    cols.append((TreeType(o, hop, first, changed), _tree(g, elements, o, v1, hop, v2)))
     return cols
 
 
@@ -212,10 +225,10 @@ def solve_packing(g: GroupShape, elements: list[Element], orders: list[tuple[Ele
     """The LP of the module docstring over every tree type, trees following `orders` (orders of
     elements covering every digit once)."""
     cols = _columns(g, elements, orders)
-    keys = np.array(sorted({k for s, _, _ in cols for k in s}), dtype=np.int64)
+    keys = np.array(sorted({k for _, (s, _, _) in cols for k in s}), dtype=np.int64)
     col_of = {k: i for i, k in enumerate(keys.tolist())}
     loads = np.zeros((len(keys), len(cols)))
-    for j, (sums, _, _) in enumerate(cols):
+    for j, (_, (sums, _, _)) in enumerate(cols):
         for k, x in sums.items():
             loads[col_of[k], j] = x
     ndig = len(g.shape)
@@ -246,8 +259,8 @@ def solve_packing(g: GroupShape, elements: list[Element], orders: list[tuple[Ele
     lam /= lam.sum()
     used = np.flatnonzero(lam)
     injection = sum(e[2].chip_GBps for e in elements)
-    return Packing(keys, per_pair @ lam, max(cols[j][2] for j in used), max(cols[j][1] for j in used),
-                   float(1.0 / (res.x[m] * injection)))
+    return Packing(keys, per_pair @ lam, max(cols[j][1][2] for j in used), max(cols[j][1][1] for j in used),
+                   float(1.0 / (res.x[m] * injection)), tuple((float(lam[j]), cols[j][0]) for j in used))
 
 
 @dataclass(frozen=True, eq=False)
