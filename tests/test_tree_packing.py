@@ -14,8 +14,8 @@ from topo_opt.collectives.algorithms import MIN_CHUNK_BYTES, NotApplicable, _ele
 from topo_opt.collectives.packing import packed_flows
 from topo_opt.collectives.schedule import GroupShape
 from topo_opt.collectives.topology import Dim
-from topo_opt.families.dims import dims_fabric
 from topo_opt.fabric import build_fabric
+from topo_opt.families.dims import dims_fabric
 from topo_opt.instance import DimSpec
 from topo_opt.io import read_instance
 
