@@ -43,10 +43,13 @@ def _ring(chips: int) -> dict:
 
 
 FIVE = ["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "broadcast"]
-# Measured on the parent commit (7b270da) with the same calls, before issue 16's changes.
+# Measured with the same calls before issue 16's changes (7b270da: broadcast alone), and the
+# five collectives at 4217c87, before tree-packing.
 BEFORE = {
-    "instances/atlas950-superpod.yaml": {"broadcast_1GiB_score_s": 17.9, "broadcast_1GiB_efficiency": 0.0338},
-    "instances/atlas960-superpod.yaml": {"broadcast_1GiB_score_s": 35.2, "broadcast_1GiB_efficiency": 0.0231},
+    "instances/atlas950-superpod.yaml": {"broadcast_1GiB_score_s": 17.9, "broadcast_1GiB_efficiency": 0.0338,
+                                         "at_4217c87": {"score_s": 3.62, "broadcast_1GiB_efficiency": 0.381}},
+    "instances/atlas960-superpod.yaml": {"broadcast_1GiB_score_s": 35.2, "broadcast_1GiB_efficiency": 0.0231,
+                                         "at_4217c87": {"score_s": 7.31, "broadcast_1GiB_efficiency": 0.376}},
     "ring1024": {"broadcast_1GiB_score_s": 1.9, "broadcast_1GiB_efficiency": 0.672},
     "switch8192": {"error": "a step of 106,496 new flows is too large to route flow by flow"},
 }

@@ -98,16 +98,15 @@ class Evaluator:
 
     def _switch_level(self, step: Step) -> bool:
         """Equal flows on a switch-level network (the flow model's makespan is then its busiest link's)."""
-        if self.brute_force or not self.net.switch_level:
-            return False
-        sizes = np.concatenate([np.atleast_1d(np.asarray(p.size_bytes, dtype=float)) for p in step.parts])
-        return bool(np.ptp(sizes) <= 1e-9 * sizes.max())
+        return not self.brute_force and self.net.switch_level and _equal_flows(step)
 
     def _summed(self, step: Step) -> bool:
-        """A period of a pipeline timed from per-link loads, its flows never listed one by one
-        (flow model, dimension-order routing on a product fabric)."""
+        """A period of a pipeline whose flows differ in size, timed from per-link loads without
+        listing its flows' routes (flow model, dimension-order routing on a product fabric).
+        Equal flows take the per-flow path, whose routes later stages of the pipeline reuse."""
         return (not self.brute_force and self.model == "flow" and self.routing == "structured"
-                and self.net.view is not None and not self.net.structured and not self._symmetric(step))
+                and self.net.view is not None and not self.net.structured and not self._symmetric(step)
+                and not _equal_flows(step))
 
     def _prefetch(self, schedule: Schedule) -> None:
         """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
@@ -235,6 +234,11 @@ class _RouteStore:
         return self.columns[via][:, pos], self.latency[via][pos]
 
 
+def _equal_flows(step: Step) -> bool:
+    sizes = np.concatenate([np.atleast_1d(np.asarray(p.size_bytes, dtype=float)) for p in step.parts])
+    return bool(np.ptp(sizes) <= 1e-9 * sizes.max())
+
+
 def _flow_count(g: Groups, part) -> int:
     if isinstance(part, Shift):
         star = math.prod(k - 1 for k, o in zip(g.shape.shape, part.offset, strict=True) if o == STAR)
@@ -286,9 +290,9 @@ def step_key(step: Step, scale: float) -> bytes:
         if isinstance(part, Shift):
             h.update(repr((part.offset, round(part.size_bytes / scale, 12), part.via)).encode())
         else:
-            h.update(part.src.tobytes())
-            h.update(part.dst.tobytes())
-            h.update(np.round(part.size_bytes / scale, 12).tobytes())
+            h.update(np.ascontiguousarray(part.src).data)  # buffers, not copies: steps can hold millions of flows
+            h.update(np.ascontiguousarray(part.dst).data)
+            h.update(np.round(part.size_bytes / scale, 12).data)
             h.update(repr(part.via).encode())
         h.update(b"|")
     return h.digest()
