@@ -225,7 +225,7 @@ def _scored_instance(target: str):
                    "(repeatable; default: the workload's).")
 @click.option("--algorithm", "algorithms", multiple=True,
               help="ring, bidir-ring, tree, halving-doubling, direct, hierarchical, multi-dim, pairwise, "
-                   "ubmesh-xy, scatter-allgather, hierarchical:A/B/... (one line algorithm per "
+                   "ubmesh-xy, scatter-allgather, tree-packing, hierarchical:A/B/... (one line algorithm per "
                    "dimension), HCCL's Ring, Double-Ring, Mesh, Star, RHD, Pairwise, or auto "
                    "(repeatable; default auto).")
 @click.option("--size", "sizes", multiple=True,
