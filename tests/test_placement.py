@@ -22,7 +22,7 @@ from topo_opt.physical import (
     node_cabinets,
 )
 from topo_opt.placement import place
-from topo_opt.placement.bound import gilmore_lawler_usd
+from topo_opt.placement.bound import gilmore_lawler_usd, placement_bound_usd
 from topo_opt.placement.cpsat import Budget, solve_window
 from topo_opt.placement.greedy import greedy_placement
 from topo_opt.placement.precheck import cabinet_types
@@ -114,7 +114,8 @@ def test_exact_model_and_bound_against_enumeration_on_random_problems(seed):
     )
     assert res.status == "OPTIMAL"
     assert res.objective_usd == pytest.approx(optimum)
-    assert gilmore_lawler_usd(problem) <= optimum + 1e-6
+    assert gilmore_lawler_usd(problem) <= placement_bound_usd(problem) + 1e-6
+    assert placement_bound_usd(problem) <= optimum + 1e-6
 
 
 def test_search_deltas_equal_recomputed_cost_changes_and_keep_feasibility():

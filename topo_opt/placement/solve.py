@@ -21,7 +21,7 @@ import numpy as np
 
 from topo_opt.errors import InfeasibleError, SolverError
 from topo_opt.placement.blocks import block_placement
-from topo_opt.placement.bound import BOUND_METHOD, gilmore_lawler_usd
+from topo_opt.placement.bound import BOUND_METHOD, placement_bound_usd
 from topo_opt.placement.cpsat import Budget, solve_window
 from topo_opt.placement.greedy import greedy_placement
 from topo_opt.placement.packing import packing_report
@@ -72,7 +72,7 @@ def place(design: "Design", options: SolveOptions, initial: Sequence[int] | None
         best, status, bound, method = _exact(problem, incumbent, options, deadline, phases, instance.source_file)
     else:
         best = _improve(problem, incumbent, options, deadline, phases)
-        status, bound, method = "FEASIBLE", gilmore_lawler_usd(problem), BOUND_METHOD
+        status, bound, method = "FEASIBLE", placement_bound_usd(problem), BOUND_METHOD
     _check_reach(problem, best, instance.source_file, proven=False)
     return _assemble(design, problem, best, (status, bound, method), phases, time.monotonic() - start, options)
 
@@ -88,7 +88,7 @@ def reprice(design: "Design", slot_of_cabinet: Sequence[int], detail: str, wall_
     greedy, how = _greedy(problem, design.instance.source_file, options.time_limit_s)
     phases = [Phase("greedy", objective_usd(problem, greedy), how),
               Phase("joint", objective_usd(problem, best), detail)]
-    return _assemble(design, problem, best, ("FEASIBLE", gilmore_lawler_usd(problem), BOUND_METHOD), phases,
+    return _assemble(design, problem, best, ("FEASIBLE", placement_bound_usd(problem), BOUND_METHOD), phases,
                      wall_s, options)
 
 
@@ -139,7 +139,7 @@ def _exact(
     best = res.slot_of if res.objective_usd < objective_usd(problem, incumbent) else incumbent
     proven = res.status == "OPTIMAL" and res.exact_costs
     bound = res.bound_usd if res.exact_costs else None
-    gl = gilmore_lawler_usd(problem)
+    gl = placement_bound_usd(problem)
     if bound is None or gl > bound:
         return best, "FEASIBLE", gl, BOUND_METHOD
     return best, "OPTIMAL" if proven else "FEASIBLE", round(bound, 2), "CP-SAT bound of the whole exact model"
