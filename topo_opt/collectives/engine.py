@@ -21,6 +21,7 @@ every flow of a step scales together: one routing serves every message size.
 
 import hashlib
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -284,14 +285,29 @@ def _scaled(part, factor: float):
     return Explicit(part.src, part.dst, part.size_bytes * factor, part.via)
 
 
+_DIGESTS: dict[int, bytes] = {}
+
+
+def _digest(a: np.ndarray) -> bytes:
+    """A digest of an array's bytes (its buffer, not a copy: steps can hold millions of flows); kept
+    for a read-only array while it lives, since schedules of every size share such arrays."""
+    if a.flags.writeable or a.base is not None:
+        return hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest()
+    key = id(a)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest()
+        weakref.finalize(a, _DIGESTS.pop, key, None)
+    return _DIGESTS[key]
+
+
 def step_key(step: Step, scale: float) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for part in step.parts:
         if isinstance(part, Shift):
             h.update(repr((part.offset, round(part.size_bytes / scale, 12), part.via)).encode())
         else:
-            h.update(np.ascontiguousarray(part.src).data)  # buffers, not copies: steps can hold millions of flows
-            h.update(np.ascontiguousarray(part.dst).data)
+            h.update(_digest(part.src))
+            h.update(_digest(part.dst))
             h.update(np.round(part.size_bytes / scale, 12).data)
             h.update(repr(part.via).encode())
         h.update(b"|")

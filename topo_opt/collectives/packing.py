@@ -288,7 +288,10 @@ def _pairs(g: GroupShape, elements: list[Element], packing: Packing) -> PackedFl
         at = np.minimum(np.searchsorted(packing.keys, keys), len(packing.keys) - 1)
         fraction = np.where(packing.keys[at] == keys, packing.per_pair[at], 0.0)
         keep = fraction > 0
-        parts.append((src[keep], (moved @ strides)[keep], fraction[keep], (name,) if dim.virtual else ()))
+        arrays = [np.array(x[keep]) for x in (src, moved @ strides, fraction)]
+        for x in arrays:
+            x.flags.writeable = False  # shared by the schedules of every size (and their step keys)
+        parts.append((*arrays, (name,) if dim.virtual else ()))
     return PackedFlows(packing, tuple(parts))
 
 
