@@ -70,11 +70,11 @@ class Evaluator:
         total, latency = 0.0, 0.0
         busy = np.zeros(len(self.net.links.tail))
         engines = set()
-        self._prefetch(schedule)
         periodic = schedule.hops > 0
-        for step in schedule.steps:
+        keys = [step_key(step, step_scale(step)) + bytes([periodic]) for step in schedule.steps]
+        self._prefetch(schedule, keys)
+        for step, key in zip(schedule.steps, keys, strict=True):
             scale = step_scale(step)
-            key = step_key(step, scale) + bytes([periodic])
             if key not in self._cache:
                 self._cache[key] = self._time(step, scale, periodic)
             alpha, transfer, links, seconds, engine = self._cache[key]
@@ -109,14 +109,15 @@ class Evaluator:
                 and self.net.view is not None and not self.net.structured and not self._symmetric(step)
                 and not _equal_flows(step))
 
-    def _prefetch(self, schedule: Schedule) -> None:
-        """Route the new chip pairs of all per-flow steps at once (one batch per `via`)."""
+    def _prefetch(self, schedule: Schedule, keys: list[bytes]) -> None:
+        """Route the new chip pairs of all per-flow steps at once (one batch per `via`); `keys` are
+        the steps' cache keys."""
         if self.brute_force:
             return
         periodic = schedule.hops > 0
-        pending = [s for s in schedule.steps if not (self._symmetric(s) or self._all_peers(s) or self._switch_level(s)
-                                                     or (periodic and self._summed(s)))
-                   and step_key(s, step_scale(s)) + bytes([periodic]) not in self._cache]
+        pending = [s for s, key in zip(schedule.steps, keys, strict=True)
+                   if key not in self._cache and not (self._symmetric(s) or self._all_peers(s) or self._switch_level(s)
+                                                      or (periodic and self._summed(s)))]
         if not pending:
             return
         if self.net.structured:

@@ -67,73 +67,62 @@ class Routes:
 def route_pairs(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
     """Shortest-path routes of chip pairs s[i] != t[i] inside `sub`: (flow, link, frac, latency_ns)."""
     s, t = np.asarray(s, dtype=np.int64), np.asarray(t, dtype=np.int64)
-    att_s, att_t = sub.attach[s], sub.attach[t]
-    viaswitch = (att_s >= 0) & (att_t >= 0)
-    parts, latency = [], np.zeros(len(s))
-    direct = np.flatnonzero(~viaswitch)
-    if direct.size:
-        g = sub.full
-        flow, link, frac, lat = node_pairs(g, g.local(s[direct]), g.local(t[direct]), links)
-        parts.append((direct[flow], link, frac))
-        latency[direct] = lat
-    idx = np.flatnonzero(viaswitch)
-    if idx.size:
-        first, last = sub.attach_link[s[idx]], sub.detach_link[t[idx]]
-        parts.append((idx, first, np.ones(idx.size)))
-        parts.append((idx, last, np.ones(idx.size)))
-        latency[idx] = links.latency_ns[first] + links.latency_ns[last]
-        cross = att_s[idx] != att_t[idx]
-        which, (pflow, plink, pfrac, plat) = _switch_pairs(sub, att_s[idx][cross], att_t[idx][cross], links)
-        if len(plat):
-            entries = int(np.bincount(pflow, minlength=len(plat))[which].sum())
-            if entries > MAX_ROUTE_ENTRIES:
-                raise NotApplicable(f"{idx.size:,} flows would take {entries:,} (link, flow) entries over their "
-                                    f"switches' equal-cost paths, more than {MAX_ROUTE_ENTRIES:,}")
-            owner, link, frac = reuse((pflow, plink, pfrac), len(plat), which)
-            members = idx[cross]
-            parts.append((members[owner], link, frac))
-            latency[members] += plat[which]
+    parts, core, latency = _pieces(sub, s, t, links)
+    if core is not None:
+        members, which, (pflow, plink, pfrac, plat) = core
+        entries = int(np.bincount(pflow, minlength=len(plat))[which].sum())
+        if entries > MAX_ROUTE_ENTRIES:
+            raise NotApplicable(f"{members.size:,} flows would take {entries:,} (link, flow) entries over their "
+                                f"switches' equal-cost paths, more than {MAX_ROUTE_ENTRIES:,}")
+        owner, link, frac = reuse((pflow, plink, pfrac), len(plat), which)
+        parts.append((members[owner], link, frac))
     flow, link, frac = concat(parts)
     return flow, link, frac, latency
-
-
-def _switch_pairs(sub: SubNet, att_s: np.ndarray, att_t: np.ndarray, links: LinkTable):
-    """The distinct (switch, switch) pairs of flows crossing the switch core: (pair of each flow,
-    the pairs' shortest-path split (flow = pair index, link, frac, latency_ns))."""
-    pairs, which = np.unique(np.stack([att_s, att_t], axis=1), axis=0, return_inverse=True)
-    if not len(pairs):
-        empty = np.zeros(0, dtype=np.int64)
-        return which.ravel(), (empty, empty, np.zeros(0), np.zeros(0))
-    g = sub.core
-    return which.ravel(), node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
 
 
 def pair_loads(sub: SubNet, s: np.ndarray, t: np.ndarray, size: np.ndarray, links: LinkTable):
     """What `route_pairs` routes, summed into bytes per link without listing flows: a switch
     core's split is computed once per (switch, switch) pair for the bytes of all its flows.
     Returns (bytes per link, latency_ns per flow)."""
+    parts, core, latency = _pieces(sub, s, t, links)
     loads = np.zeros(len(links.tail))
+    for flow, link, frac in parts:
+        loads += np.bincount(link, weights=frac * size[flow], minlength=len(loads))
+    if core is not None:
+        members, which, (pflow, plink, pfrac, plat) = core
+        per_pair = np.bincount(which, weights=size[members], minlength=len(plat))
+        loads += np.bincount(plink, weights=pfrac * per_pair[pflow], minlength=len(loads))
+    return loads, latency
+
+
+def _pieces(sub: SubNet, s: np.ndarray, t: np.ndarray, links: LinkTable):
+    """The routes of chip pairs in `sub` before a switch core is expanded flow by flow: (entries
+    [(flow, link, frac)] of direct paths and of switch attach / detach links; the core's flows
+    (members, their switch pair `which`, the pairs' split from `node_pairs`) or None; latency_ns)."""
     att_s, att_t = sub.attach[s], sub.attach[t]
     viaswitch = (att_s >= 0) & (att_t >= 0)
-    latency = np.zeros(len(s))
+    parts, latency = [], np.zeros(len(s))
     direct = np.flatnonzero(~viaswitch)
     if direct.size:
         g = sub.full
         flow, link, frac, latency[direct] = node_pairs(g, g.local(s[direct]), g.local(t[direct]), links)
-        np.add.at(loads, link, frac * size[direct][flow])
+        parts.append((direct[flow], link, frac))
     idx = np.flatnonzero(viaswitch)
+    core = None
     if idx.size:
         first, last = sub.attach_link[s[idx]], sub.detach_link[t[idx]]
-        loads += np.bincount(first, weights=size[idx], minlength=len(loads))
-        loads += np.bincount(last, weights=size[idx], minlength=len(loads))
+        parts += [(idx, first, np.ones(idx.size)), (idx, last, np.ones(idx.size))]
         latency[idx] = links.latency_ns[first] + links.latency_ns[last]
-        cross = np.flatnonzero(att_s[idx] != att_t[idx])
-        which, (pflow, plink, pfrac, plat) = _switch_pairs(sub, att_s[idx][cross], att_t[idx][cross], links)
-        if len(plat):
-            per_pair = np.bincount(which, weights=size[idx][cross], minlength=len(plat))
-            loads += np.bincount(plink, weights=pfrac * per_pair[pflow], minlength=len(loads))
-            latency[idx[cross]] += plat[which]
-    return loads, latency
+        members = idx[att_s[idx] != att_t[idx]]
+        if members.size:
+            pairs, which = np.unique(np.stack([att_s[members], att_t[members]], axis=1), axis=0,
+                                     return_inverse=True)
+            which = which.ravel()
+            g = sub.core
+            split = node_pairs(g, g.local(pairs[:, 0]), g.local(pairs[:, 1]), links)
+            latency[members] += split[3][which]
+            core = (members, which, split)
+    return parts, core, latency
 
 
 @dataclass(eq=False)
@@ -205,10 +194,7 @@ class Network:
 
     def loads(self, src: np.ndarray, dst: np.ndarray, size: np.ndarray, via: tuple[str, ...] = ()):
         """(bytes per link, latency_ns per flow) of flows src[i] -> dst[i] of size[i] bytes under the
-        structured routing, without their routes' matrix (`pair_loads`); None when the fabric is
-        no product (route them instead)."""
-        if self.view is None:
-            return None
+        structured routing of a product fabric, without their routes' matrix (`pair_loads`)."""
         return _dimension_order(self, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), via,
                                 np.asarray(size, dtype=float))
 
